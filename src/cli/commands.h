@@ -1,0 +1,17 @@
+// Each subcommand lives in its own cmd_<name>.cc and registers itself on the CLI11 app here.
+// A command's callback throws UserError for bad input; main() turns that into exit code 1.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace scitune::cli {
+
+void register_inspect(CLI::App& app);
+void register_init(CLI::App& app);
+
+// All commands, in the order `scitune --help` lists them.
+inline void register_all(CLI::App& app) {
+  register_inspect(app);
+  register_init(app);
+}
+
+}  // namespace scitune::cli

@@ -1,0 +1,43 @@
+// scitune: one binary, many subcommands. Exit codes: 0 ok, 1 user error (one line naming the file/field),
+// 2 internal error.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+#ifndef SCITUNE_VERSION
+#define SCITUNE_VERSION "dev"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"scitune: fine-tune Google Gemma models on science text, locally"};
+  app.set_version_flag("--version", "scitune " SCITUNE_VERSION);
+  bool quiet = false, verbose = false;
+  app.add_flag("-q,--quiet", quiet, "Only errors and results (no progress bars)");
+  app.add_flag("-v,--verbose", verbose, "More detail on what is being done");
+  app.require_subcommand(1);
+  app.fallthrough();
+  scitune::cli::register_all(app);
+  app.parse_complete_callback([&] { scitune::set_verbosity(quiet ? 0 : verbose ? 2 : 1); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 1;
+  } catch (const scitune::UserError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
