@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite (ctest), then the parser and kernel tests again under ASan+UBSan.
+#   scripts/test.sh           both
+#   SCITUNE_SKIP_ASAN=1       only the Release suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --deps
+JOBS=${JOBS:-$(nproc)}
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$JOBS"
+ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600 -LE gpu
+
+if [ "${SCITUNE_SKIP_ASAN:-0}" != 1 ]; then
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan -DSCITUNE_BENCH=OFF >/dev/null
+  # Only the parser/kernel test binaries: the fast subset that ASan/UBSan watches.
+  targets=$(cd tests && ls util/*_test.cc io/*_test.cc quant/*_test.cc 2>/dev/null | xargs -n1 basename | sed 's/\.cc$//')
+  cmake --build build-asan -j "$JOBS" --target $targets
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -L 'util|io|quant'
+fi
