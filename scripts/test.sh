@@ -19,3 +19,12 @@ if [ "${SCITUNE_SKIP_ASAN:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -L 'util|io|quant'
 fi
+
+# The CUDA option must keep compiling where nvcc exists; its tests skip without a GPU.
+if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH="$PATH:/usr/local/cuda/bin"
+  cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCITUNE_CUDA=ON -DSCITUNE_BENCH=OFF >/dev/null
+  gpu_targets=$(cd tests && ls gpu/*_test.cc | xargs -n1 basename | sed 's/\.cc$//')
+  cmake --build build-cuda -j "$JOBS" --target $gpu_targets
+  ctest --test-dir build-cuda --output-on-failure -L gpu
+fi
