@@ -1,0 +1,135 @@
+// Fast versions of ops.h. GEMM goes to OpenBLAS (run-time dispatched kernels); the element-wise ops are
+// compiled for several instruction sets with target_clones and threaded over rows.
+#include "kernels/cpu/ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.h"
+
+#define SCITUNE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+namespace scitune::ops {
+
+void matmul_nt(float* y, const float* x, const float* w, int64_t T, int64_t K, int64_t N, bool accumulate) {
+  if (T == 0 || N == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K),
+              1.0f, x, static_cast<int>(K), w, static_cast<int>(K), accumulate ? 1.0f : 0.0f, y, static_cast<int>(N));
+}
+
+namespace {
+
+SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const float* w, int64_t t0, int64_t t1,
+                                 int64_t C, float eps) {
+  for (int64_t t = t0; t < t1; ++t) {
+    const float* xr = x + t * C;
+    float* yr = y + t * C;
+    float ss = 0;
+    for (int64_t c = 0; c < C; ++c) ss += xr[c] * xr[c];
+    const float r = 1.0f / std::sqrt(ss / static_cast<float>(C) + eps);
+    if (rstd) rstd[t] = r;
+    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * r * (1.0f + w[c]);
+  }
+}
+
+SCITUNE_CLONES void geglu_range(float* out, const float* gate, const float* up, int64_t b, int64_t e) {
+  constexpr float kAlpha = 0.7978845608028654f;
+  for (int64_t i = b; i < e; ++i) {
+    const float g = gate[i];
+    out[i] = 0.5f * g * (1.0f + std::tanh(kAlpha * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
+SCITUNE_CLONES float dot(const float* a, const float* b, int64_t n) {
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
+  return acc;
+}
+
+SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+}  // namespace
+
+void rmsnorm_gemma(float* y, float* rstd, const float* x, const float* w, int64_t T, int64_t C, float eps) {
+  ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) { rmsnorm_rows(y, rstd, x, w, b, e, C, eps); });
+}
+
+void rope_inv_freq(float* inv_freq, int64_t D, double base, double linear_factor) {
+  for (int64_t i = 0; i < D / 2; ++i)
+    inv_freq[i] = static_cast<float>(1.0 / std::pow(base, static_cast<double>(2 * i) / static_cast<double>(D)) /
+                                     linear_factor);
+}
+
+void rope_neox(float* x, const int32_t* pos, const float* inv_freq, int64_t T, int64_t heads, int64_t D) {
+  const int64_t half = D / 2;
+  ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) {
+    std::vector<float> cs(half), sn(half);
+    for (int64_t t = b; t < e; ++t) {
+      for (int64_t i = 0; i < half; ++i) {
+        const float angle = static_cast<float>(pos[t]) * inv_freq[i];
+        cs[i] = std::cos(angle);
+        sn[i] = std::sin(angle);
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        float* v = x + (t * heads + h) * D;
+        for (int64_t i = 0; i < half; ++i) {
+          const float a = v[i], c = v[i + half];
+          v[i] = a * cs[i] - c * sn[i];
+          v[i + half] = c * cs[i] + a * sn[i];
+        }
+      }
+    }
+  });
+}
+
+void geglu(float* out, const float* gate, const float* up, int64_t n) {
+  ThreadPool::global().parallel_for((n + 4095) / 4096, [&](int64_t b, int64_t e) {
+    geglu_range(out, gate, up, b * 4096, std::min(n, e * 4096));
+  });
+}
+
+void softcap(float* x, int64_t n, float c) {
+  for (int64_t i = 0; i < n; ++i) x[i] = c * std::tanh(x[i] / c);
+}
+
+void attention(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
+               int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float cap) {
+  const int64_t group = H / G;
+  // One task per (head, query row): rows are independent, so work splits evenly despite the causal triangle.
+  ThreadPool::global().parallel_for(H * T, [&](int64_t b, int64_t e) {
+    std::vector<float> s(T);
+    for (int64_t task = b; task < e; ++task) {
+      const int64_t h = task / T, t = task % T, g = h / group;
+      float* o = out + (t * H + h) * D;
+      float* p = probs ? probs + (h * T + t) * T : nullptr;
+      std::fill(o, o + D, 0.0f);
+      if (p) std::fill(p, p + T, 0.0f);
+      if (t >= valid_len) continue;
+      const int64_t lo = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
+      const int64_t hi = std::min(t, valid_len - 1);
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = lo; j <= hi; ++j) {
+        float d = dot(q + (t * H + h) * D, k + (j * G + g) * D, D) * scale;
+        if (cap > 0) d = cap * std::tanh(d / cap);
+        s[j] = d;
+        mx = std::max(mx, d);
+      }
+      float sum = 0;
+      for (int64_t j = lo; j <= hi; ++j) sum += (s[j] = std::exp(s[j] - mx));
+      const float inv = 1.0f / sum;
+      for (int64_t j = lo; j <= hi; ++j) {
+        const float pj = s[j] * inv;
+        if (p) p[j] = pj;
+        axpy(o, pj, v + (j * G + g) * D, D);
+      }
+    }
+  });
+}
+
+}  // namespace scitune::ops

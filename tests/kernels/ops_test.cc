@@ -1,0 +1,108 @@
+// Fast CPU kernels against their scalar references.
+#include "kernels/cpu/ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace scitune {
+namespace {
+
+std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// max |a-b| / max(|b|, tiny): one relative error for the whole tensor.
+double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  double num = 0, den = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num = std::max(num, std::fabs(static_cast<double>(a[i]) - b[i]));
+    den = std::max(den, std::fabs(static_cast<double>(b[i])));
+  }
+  return num / den;
+}
+
+TEST(Ops, MatmulMatchesReference) {
+  for (auto [T, K, N] : {std::tuple{1, 64, 3}, {7, 130, 33}, {64, 640, 256}}) {
+    auto x = randn(T * K, 1), w = randn(N * K, 2);
+    std::vector<float> y(T * N, 0.5f), yr(T * N, 0.5f);
+    ops::matmul_nt(y.data(), x.data(), w.data(), T, K, N, /*accumulate=*/true);
+    ops::ref::matmul_nt(yr.data(), x.data(), w.data(), T, K, N, true);
+    EXPECT_LT(rel_err(y, yr), 1e-5) << T << "x" << K << "x" << N;
+  }
+}
+
+TEST(Ops, RmsNormMatchesReferenceAndSavesRstd) {
+  const int T = 9, C = 640;
+  auto x = randn(T * C, 3, 3.0f), w = randn(C, 4, 0.2f);
+  std::vector<float> y(T * C), yr(T * C), r(T), rr(T);
+  ops::rmsnorm_gemma(y.data(), r.data(), x.data(), w.data(), T, C, 1e-6f);
+  ops::ref::rmsnorm_gemma(yr.data(), rr.data(), x.data(), w.data(), T, C, 1e-6f);
+  EXPECT_LT(rel_err(y, yr), 1e-6);
+  EXPECT_LT(rel_err(r, rr), 1e-6);
+}
+
+TEST(Ops, RopeMatchesReferenceAndPreservesNorm) {
+  const int T = 11, H = 3, D = 32;
+  auto x = randn(T * H * D, 5), xr = x;
+  std::vector<int32_t> pos(T);
+  for (int t = 0; t < T; ++t) pos[t] = 1000 * t;  // large positions stress the angle computation
+  std::vector<float> inv(D / 2);
+  ops::rope_inv_freq(inv.data(), D, 10000.0, 8.0);
+  EXPECT_FLOAT_EQ(inv[0], 1.0f / 8.0f);
+  ops::rope_neox(x.data(), pos.data(), inv.data(), T, H, D);
+  ops::ref::rope_neox(xr.data(), pos.data(), inv.data(), T, H, D);
+  EXPECT_LT(rel_err(x, xr), 1e-6);
+}
+
+TEST(Ops, GegluMatchesReference) {
+  const int n = 10000;
+  auto g = randn(n, 6, 4.0f), u = randn(n, 7);
+  std::vector<float> y(n), yr(n);
+  ops::geglu(y.data(), g.data(), u.data(), n);
+  ops::ref::geglu(yr.data(), g.data(), u.data(), n);
+  EXPECT_LT(rel_err(y, yr), 1e-6);
+}
+
+struct AttnCase {
+  int T, H, G, D, window, valid;
+  float softcap;
+};
+
+TEST(Ops, AttentionMatchesReferenceWithWindowPaddingGqaAndSoftcap) {
+  for (AttnCase c : {AttnCase{1, 1, 1, 8, 0, 1, 0}, {13, 4, 2, 16, 0, 13, 0}, {13, 4, 2, 16, 5, 13, 0},
+                     {13, 4, 1, 16, 5, 9, 0}, {20, 2, 2, 8, 0, 17, 30.0f}}) {
+    auto q = randn(c.T * c.H * c.D, 8), k = randn(c.T * c.G * c.D, 9), v = randn(c.T * c.G * c.D, 10);
+    std::vector<float> o(q.size()), orf(q.size()), p(c.H * c.T * c.T), pr(p.size());
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));
+    ops::attention(o.data(), p.data(), q.data(), k.data(), v.data(), c.T, c.H, c.G, c.D, scale, c.window, c.valid,
+                   c.softcap);
+    ops::ref::attention(orf.data(), pr.data(), q.data(), k.data(), v.data(), c.T, c.H, c.G, c.D, scale, c.window,
+                        c.valid, c.softcap);
+    EXPECT_LT(rel_err(o, orf), 1e-5) << "T=" << c.T << " window=" << c.window;
+    EXPECT_LT(rel_err(p, pr), 1e-5);
+    // Contract: rows sum to 1 for real queries; padding queries and masked keys get exactly zero.
+    for (int h = 0; h < c.H; ++h)
+      for (int t = 0; t < c.T; ++t) {
+        double sum = 0;
+        for (int j = 0; j < c.T; ++j) {
+          float pj = p[(h * c.T + t) * c.T + j];
+          bool allowed = t < c.valid && j <= t && j < c.valid && (c.window <= 0 || j > t - c.window);
+          if (!allowed) {
+            EXPECT_EQ(pj, 0.0f);
+          }
+          sum += pj;
+        }
+        EXPECT_NEAR(sum, t < c.valid ? 1.0 : 0.0, 1e-5);
+      }
+  }
+}
+
+}  // namespace
+}  // namespace scitune
