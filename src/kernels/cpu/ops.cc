@@ -23,7 +23,7 @@ void matmul_nt(float* y, const float* x, const float* w, int64_t T, int64_t K, i
 
 namespace {
 
-SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const float* w, int64_t t0, int64_t t1,
+SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const float* gain, int64_t t0, int64_t t1,
                                  int64_t C, float eps) {
   for (int64_t t = t0; t < t1; ++t) {
     const float* xr = x + t * C;
@@ -32,7 +32,7 @@ SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const fl
     for (int64_t c = 0; c < C; ++c) ss += xr[c] * xr[c];
     const float r = 1.0f / std::sqrt(ss / static_cast<float>(C) + eps);
     if (rstd) rstd[t] = r;
-    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * r * (1.0f + w[c]);
+    for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * r * gain[c];
   }
 }
 
@@ -56,8 +56,8 @@ SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
 
 }  // namespace
 
-void rmsnorm_gemma(float* y, float* rstd, const float* x, const float* w, int64_t T, int64_t C, float eps) {
-  ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) { rmsnorm_rows(y, rstd, x, w, b, e, C, eps); });
+void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps) {
+  ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) { rmsnorm_rows(y, rstd, x, gain, b, e, C, eps); });
 }
 
 void rope_inv_freq(float* inv_freq, int64_t D, double base, double linear_factor) {

@@ -10,9 +10,10 @@ namespace scitune::ops {
 // Y[T,N] = X[T,K] · W[N,K]^T  (+ Y when accumulate). W is a PyTorch Linear weight as stored.
 void matmul_nt(float* y, const float* x, const float* w, int64_t T, int64_t K, int64_t N, bool accumulate = false);
 
-// Gemma RMSNorm over the last axis of X[T,C]: y = x * rsqrt(mean(x^2) + eps) * (1 + w). rstd[T] saved when
-// non-null (for backward). y may alias x.
-void rmsnorm_gemma(float* y, float* rstd, const float* x, const float* w, int64_t T, int64_t C, float eps);
+// RMSNorm over the last axis of X[T,C]: y = x * rsqrt(mean(x^2) + eps) * gain. Gemma 3 stores w with
+// gain = 1 + w (HF computes 1 + w in fp32, so precomputing it is exact); GGUF files store the gain itself.
+// rstd[T] saved when non-null (for backward). y may alias x.
+void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps);
 
 // NeoX rotate-half RoPE in place on X[T, heads, D]: pairs (i, i + D/2), angle pos[t] * inv_freq[i].
 // inv_freq[D/2] already includes any linear scaling (divide by the factor).
@@ -34,7 +35,7 @@ void softcap(float* x, int64_t n, float c);
 
 namespace ref {
 void matmul_nt(float* y, const float* x, const float* w, int64_t T, int64_t K, int64_t N, bool accumulate);
-void rmsnorm_gemma(float* y, float* rstd, const float* x, const float* w, int64_t T, int64_t C, float eps);
+void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps);
 void rope_neox(float* x, const int32_t* pos, const float* inv_freq, int64_t T, int64_t heads, int64_t D);
 void geglu(float* out, const float* gate, const float* up, int64_t n);
 void attention(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,

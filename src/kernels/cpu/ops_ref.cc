@@ -17,13 +17,13 @@ void matmul_nt(float* y, const float* x, const float* w, int64_t T, int64_t K, i
     }
 }
 
-void rmsnorm_gemma(float* y, float* rstd, const float* x, const float* w, int64_t T, int64_t C, float eps) {
+void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps) {
   for (int64_t t = 0; t < T; ++t) {
     double ss = 0;
     for (int64_t c = 0; c < C; ++c) ss += static_cast<double>(x[t * C + c]) * x[t * C + c];
     float r = static_cast<float>(1.0 / std::sqrt(ss / C + eps));
     if (rstd) rstd[t] = r;
-    for (int64_t c = 0; c < C; ++c) y[t * C + c] = x[t * C + c] * r * (1.0f + w[c]);
+    for (int64_t c = 0; c < C; ++c) y[t * C + c] = x[t * C + c] * r * gain[c];
   }
 }
 

@@ -1,0 +1,59 @@
+// The Gemma 3 text decoder, forward pass on CPU in fp32 (spec: ../shared/spec/gemma_gguf_spec.md §1).
+// Weights are fp32 views held by the caller (see model/weights.h for loading). Batched scoring of whole
+// sequences with right padding; one activation arena per forward, sized from the config up front.
+// Legend: B batch, T tokens per row, C hidden, H heads, G kv heads, D head dim, F ffn, V vocab.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/config.h"
+
+namespace scitune {
+
+struct Gemma3LayerWeights {
+  // Linear weights as PyTorch stores them, [out, in]; norms as gains (1 + w), fp32.
+  const float* q = nullptr;     // [H*D, C]
+  const float* k = nullptr;     // [G*D, C]
+  const float* v = nullptr;     // [G*D, C]
+  const float* o = nullptr;     // [C, H*D]
+  const float* gate = nullptr;  // [F, C]
+  const float* up = nullptr;    // [F, C]
+  const float* down = nullptr;  // [C, F]
+  const float* attn_norm = nullptr, *q_norm = nullptr, *k_norm = nullptr, *post_attn_norm = nullptr;
+  const float* ffn_norm = nullptr, *post_ffn_norm = nullptr;  // [C] or [D] for q/k norms
+};
+
+struct Gemma3Weights {
+  const float* embed = nullptr;       // [V, C], also the tied LM head
+  const float* final_norm = nullptr;  // [C] gain
+  std::vector<Gemma3LayerWeights> layers;
+};
+
+class Gemma3 {
+ public:
+  Gemma3(const ModelConfig& config, Gemma3Weights weights);
+
+  // ids[B*T] (row-major), lengths[B] = valid tokens per row (the rest is padding, never attended).
+  // Writes logits[B*T*V] when non-null (padding rows get the logits of their own embedding path, as HF does,
+  // but nothing attends to them). Returns the final hidden states [B*T, C] after the final norm.
+  std::vector<float> forward(std::span<const int32_t> ids, std::span<const int64_t> lengths, int64_t B, int64_t T,
+                             float* logits);
+
+  // Logits for rows of final hidden states: out[n, V] = hidden[n, C] · embed^T, with softcap if configured.
+  void lm_head(float* out, const float* hidden, int64_t n) const;
+
+  const ModelConfig& config() const { return cfg_; }
+
+ private:
+  ModelConfig cfg_;
+  Gemma3Weights w_;
+  std::vector<float> inv_freq_local_, inv_freq_global_;
+};
+
+// HF causal-LM loss: mean over positions t < T-1 with labels[b, t+1] != -100 of -log softmax(logits[b,t])[label].
+// Computed in double. Returns 0 with *count = 0 when no label is active.
+double causal_lm_loss(const float* logits, const int64_t* labels, int64_t B, int64_t T, int64_t V,
+                      int64_t* count = nullptr);
+
+}  // namespace scitune
