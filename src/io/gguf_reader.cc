@@ -289,6 +289,9 @@ class GgufParser {
     const uint32_t* a = v->get_if<uint32_t>();
     if (!a) error("is " + gguf_type_name(v->type()) + ", expected UINT32");
     if (*a == 0 || (*a & (*a - 1)) != 0) error("alignment " + std::to_string(*a) + " is not a power of two");
+    if (*a > kGgufMaxAlignment)
+      error("alignment " + std::to_string(*a) + " is larger than the " + std::to_string(kGgufMaxAlignment) +
+            " bytes scitune accepts");
     f_.alignment_ = *a;
   }
 

@@ -26,6 +26,9 @@ namespace scitune {
 inline constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" little-endian
 inline constexpr uint32_t kGgufVersion = 3;         // the version GgufWriter writes
 inline constexpr uint32_t kGgufDefaultAlignment = 32;
+// Largest general.alignment accepted. The format only asks for a power of two; writers use 32 (ggml) to 4096
+// (page-aligned), so anything above 64 KiB is treated as hostile: it would make a re-write pad by gigabytes.
+inline constexpr uint32_t kGgufMaxAlignment = 1u << 16;
 inline constexpr size_t kGgufMaxDims = 4;         // GGML_MAX_DIMS
 inline constexpr size_t kGgufMaxNameLength = 63;  // ggml rejects names of GGML_MAX_NAME (64) bytes or more
 inline constexpr std::string_view kGgufAlignmentKey = "general.alignment";

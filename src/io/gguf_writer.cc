@@ -69,6 +69,9 @@ void GgufWriter::check_key(const std::string& key, const GgufValue& value) const
     if (!x) fail("gguf writer: key " + quote(key) + " is " + gguf_type_name(value.type()) + ", expected UINT32");
     if (*x == 0 || (*x & (*x - 1)) != 0)
       fail("gguf writer: key " + quote(key) + ": alignment " + std::to_string(*x) + " is not a power of two");
+    if (*x > kGgufMaxAlignment)
+      fail("gguf writer: key " + quote(key) + ": alignment " + std::to_string(*x) + " is larger than " +
+           std::to_string(kGgufMaxAlignment));
   }
 }
 

@@ -200,6 +200,10 @@ TEST(GgufBadInput, Alignment) {
   Raw wrong_type;
   wrong_type.header(0, 1).str("general.alignment").u32(5).u32(32);
   EXPECT_ERROR(wrong_type.b, "key \"general.alignment\"", "is INT32, expected UINT32");
+  // A power of two above 64 KiB is refused (found by the fuzzer: a re-write padded by 1 GiB).
+  Raw huge;
+  huge.header(0, 1).kv_u32("general.alignment", 1u << 30);
+  EXPECT_ERROR(huge.b, "key \"general.alignment\"", "alignment 1073741824 is larger than the 65536 bytes");
   // A valid alignment of 64 is honoured: an offset of 32 is then misaligned.
   Raw mis;
   mis.header(1, 1).kv_u32("general.alignment", 64).tensor("w", {8}, 0, 32).pad(64).zeros(128);
