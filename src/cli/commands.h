@@ -7,11 +7,17 @@ namespace scitune::cli {
 
 void register_inspect(CLI::App& app);
 void register_init(CLI::App& app);
+void register_score(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_chat_template(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
   register_inspect(app);
   register_init(app);
+  register_score(app);
+  register_tokenize(app);
+  register_chat_template(app);
 }
 
 }  // namespace scitune::cli

@@ -1,0 +1,65 @@
+// Shared helpers for the tokenizer tests: the real Gemma 3 tokenizer (loaded once per test binary), the
+// golden files, and the real GGUF when the model cache has it.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace scitune::testing {
+
+inline std::filesystem::path gemma3_dir() { return std::filesystem::path(SCITUNE_SHARED_DIR) / "tokenizers/gemma3"; }
+inline std::filesystem::path golden_dir() {
+  return std::filesystem::path(SCITUNE_SOURCE_DIR) / "tests/golden/tokenizer";
+}
+
+// The real Gemma 3 270M GGUF: $SCITUNE_DATA/models or $HOME/.cache/scitune/models.
+inline std::filesystem::path gemma3_gguf() {
+  const char* data = std::getenv("SCITUNE_DATA");
+  const char* home = std::getenv("HOME");
+  std::filesystem::path base =
+      data ? std::filesystem::path(data) : std::filesystem::path(home ? home : "") / ".cache/scitune";
+  return base / "models/gemma-3-270m-q4_k_m.gguf";
+}
+
+// Loaded on first use and kept for the whole binary (the 33 MB file is read once).
+inline const Tokenizer* gemma3_tokenizer() {
+  static std::unique_ptr<Tokenizer> tok = [] {
+    if (!std::filesystem::exists(gemma3_dir() / "tokenizer.json")) return std::unique_ptr<Tokenizer>();
+    return std::make_unique<Tokenizer>(Tokenizer::load(gemma3_dir()));
+  }();
+  return tok.get();
+}
+
+inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace scitune::testing
+
+#define SCITUNE_REQUIRE_GEMMA3(tok)                                         \
+  const ::scitune::Tokenizer* tok = ::scitune::testing::gemma3_tokenizer(); \
+  if (!tok) GTEST_SKIP() << "real Gemma 3 tokenizer not found at " << ::scitune::testing::gemma3_dir()
