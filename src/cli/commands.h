@@ -5,6 +5,7 @@
 
 namespace scitune::cli {
 
+void register_demo(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_init(CLI::App& app);
 void register_score(CLI::App& app);
@@ -13,6 +14,7 @@ void register_chat_template(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
+  register_demo(app);
   register_inspect(app);
   register_init(app);
   register_score(app);
