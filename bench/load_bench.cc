@@ -52,6 +52,7 @@ int make_gguf(const std::string& out, const std::string& preset_name, const std:
 
 template <class Open, class ForEach>
 void measure(const char* fmt, Open open, ForEach for_each_tensor_bytes) {
+  { auto warm = open(); }  // same warm-up as the Python side
   auto t0 = std::chrono::steady_clock::now();
   { auto f = open(); }
   const double open_ms = ms_since(t0);

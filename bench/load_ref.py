@@ -5,6 +5,7 @@ import glob, json, sys, time
 import numpy as np
 
 def measure(fmt, impl, open_fn, arrays_fn):
+    open_fn()  # warm-up: imports (torch for safetensors' "pt" framework) are not load time
     t0 = time.perf_counter(); open_fn(); open_ms = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter(); total = 0
     for a in arrays_fn(open_fn()):

@@ -7,14 +7,14 @@ cd "$(dirname "$0")/.."
 W=${1:-/tmp/scitune-loadbench}
 mkdir -p "$W"
 B=build
-[ -f "$W/g1b.gguf" ] || $B/load_bench make-gguf "$W/g1b.gguf" gemma3-1b q8_0
+[ -f "$W/g1b.gguf" ] || $B/bench/load_bench make-gguf "$W/g1b.gguf" gemma3-1b q8_0
 [ -d "$W/g1b-st" ] || $B/scitune --quiet init --preset gemma3-1b --dtype bf16 --seed 1 --out "$W/g1b-st"
 # The oracle sees the repo at /work; link the files in under the repo's ignored build dir.
 mkdir -p $B/loadbench && ln -f "$W/g1b.gguf" $B/loadbench/g1b.gguf 2>/dev/null || cp -f "$W/g1b.gguf" $B/loadbench/g1b.gguf
 rm -rf $B/loadbench/g1b-st && cp -rl "$W/g1b-st" $B/loadbench/g1b-st 2>/dev/null || cp -r "$W/g1b-st" $B/loadbench/g1b-st
 cat $B/loadbench/g1b.gguf $B/loadbench/g1b-st/*.safetensors > /dev/null   # warm the page cache
-ours_g=$($B/load_bench gguf $B/loadbench/g1b.gguf)
-ours_s=$($B/load_bench safetensors $B/loadbench/g1b-st)
+ours_g=$($B/bench/load_bench gguf $B/loadbench/g1b.gguf)
+ours_s=$($B/bench/load_bench safetensors $B/loadbench/g1b-st)
 ref=$(../shared/oracle/run.sh python3 bench/load_ref.py /work/$B/loadbench/g1b.gguf /work/$B/loadbench/g1b-st)
 echo "$ours_g"; echo "$ours_s"; echo "$ref"
 python3 - "$ours_g" "$ours_s" "$ref" <<'PY'
