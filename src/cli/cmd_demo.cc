@@ -14,6 +14,7 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace scitune::cli {
 
@@ -28,13 +29,6 @@ struct DemoOptions {
   int questions = 3;
   int64_t max_new_tokens = 48;
 };
-
-fs::path default_model_path() {
-  const char* data = std::getenv("SCITUNE_DATA");
-  const char* home = std::getenv("HOME");
-  fs::path base = data ? fs::path(data) : fs::path(home ? home : ".") / ".cache" / "scitune";
-  return base / "models" / "gemma-3-270m-q4_k_m.gguf";
-}
 
 struct QaPair {
   std::string question, answer;

@@ -1,8 +1,9 @@
-// SHA-256 (FIPS 180-4), for checking file and tensor contents against digests recorded by the oracle.
+// SHA-256 over OpenSSL's libcrypto, for checking file and tensor contents against digests recorded by the
+// oracle (Python's hashlib) and for file checksums.
 #pragma once
 #include <array>
-#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,19 +13,22 @@ namespace scitune {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(std::span<const uint8_t> bytes);
   void update(std::string_view s) { update({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
   std::array<uint8_t, 32> digest();  // finishes; the object must not be updated afterwards
   std::string hex_digest();
 
  private:
-  void block(const uint8_t* p);
-  uint32_t h_[8];
-  uint8_t buf_[64];
-  size_t buf_used_ = 0;
-  uint64_t total_ = 0;
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
 };
 
 std::string sha256_hex(std::span<const uint8_t> bytes);
+inline std::string sha256_hex(const void* data, size_t len) {
+  return sha256_hex({static_cast<const uint8_t*>(data), len});
+}
 
 }  // namespace scitune

@@ -1,5 +1,7 @@
 // `scitune init` as a user runs it: writes a loadable folder, is deterministic, never clobbers silently.
 #include <gtest/gtest.h>
+
+#include "cli_run.h"
 #include <unistd.h>
 
 #include <array>
@@ -13,22 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int rc;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  FILE* p = popen((std::string(SCITUNE_BIN) + " " + args + " 2>&1").c_str(), "r");
-  Run r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = scitune::testing::CliRun;
+Run run(const std::string& args) { return scitune::testing::run_cli(args); }
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

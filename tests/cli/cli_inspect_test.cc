@@ -1,29 +1,16 @@
 // The scitune binary as a user runs it: --version, --help everywhere, inspect on every format, exit codes.
 #include <gtest/gtest.h>
 
+#include "cli_run.h"
+
 #include <array>
 #include <cstdio>
 #include <string>
 
 namespace {
 
-struct Run {
-  int rc;
-  std::string out;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(SCITUNE_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Run r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = scitune::testing::CliRun;
+Run run(const std::string& args) { return scitune::testing::run_cli(args); }
 
 const std::string kShared = SCITUNE_SHARED_DIR;
 const std::string kSource = SCITUNE_SOURCE_DIR;

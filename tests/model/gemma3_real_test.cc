@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "model/weights.h"
+#include "util/paths.h"
 
 namespace scitune {
 namespace {
@@ -15,9 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(Gemma3Real, GreedyContinuationMatchesLlamaCpp) {
-  const char* data = std::getenv("SCITUNE_DATA");
-  fs::path base = data ? fs::path(data) : fs::path(std::getenv("HOME") ? std::getenv("HOME") : "/") / ".cache/scitune";
-  fs::path model = base / "models/gemma-3-270m-q4_k_m.gguf";
+  const fs::path model = default_model_path();
   if (!fs::exists(model)) GTEST_SKIP() << "real model not in the cache (run scripts/fetch_model.sh)";
   GgufFile f = GgufFile::open(model);
   LoadedGemma3 m = load_gemma3_fp32(f);

@@ -9,17 +9,14 @@
 #include "model/hf_folder.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace scitune {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path real_model() {
-  const char* data = std::getenv("SCITUNE_DATA");
-  fs::path base = data ? fs::path(data) : fs::path(std::getenv("HOME") ? std::getenv("HOME") : "/") / ".cache/scitune";
-  return base / "models/gemma-3-270m-q4_k_m.gguf";
-}
+fs::path real_model() { return default_model_path(); }
 
 TEST(GgufModel, RealGemma3_270mMatchesThePreset) {
   if (!fs::exists(real_model())) GTEST_SKIP() << "real model not in the cache (run scripts/fetch_model.sh)";

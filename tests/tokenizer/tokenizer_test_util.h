@@ -14,6 +14,7 @@
 
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace scitune::testing {
 
@@ -23,13 +24,7 @@ inline std::filesystem::path golden_dir() {
 }
 
 // The real Gemma 3 270M GGUF: $SCITUNE_DATA/models or $HOME/.cache/scitune/models.
-inline std::filesystem::path gemma3_gguf() {
-  const char* data = std::getenv("SCITUNE_DATA");
-  const char* home = std::getenv("HOME");
-  std::filesystem::path base =
-      data ? std::filesystem::path(data) : std::filesystem::path(home ? home : "") / ".cache/scitune";
-  return base / "models/gemma-3-270m-q4_k_m.gguf";
-}
+inline std::filesystem::path gemma3_gguf() { return default_model_path(); }
 
 // Loaded on first use and kept for the whole binary (the 33 MB file is read once).
 inline const Tokenizer* gemma3_tokenizer() {
