@@ -10,6 +10,7 @@
 #include "io/json_limits.h"
 #include "io/safetensors.h"
 #include "io/safetensors_index.h"
+#include "model/gguf_model.h"
 #include "model/hf_folder.h"
 #include "util/error.h"
 
@@ -83,7 +84,15 @@ void inspect_gguf(const fs::path& path, const InspectOptions& o) {
   GgufFile f = GgufFile::open(path);
   std::printf("file: %s\nformat: GGUF v%u, %s, alignment %zu, %zu keys, %zu tensors\n", path.c_str(), f.version(),
               human_bytes(fs::file_size(path)).c_str(), f.alignment(), f.metadata().size(), f.tensors().size());
-  if (auto arch = f.get_optional<std::string>("general.architecture")) std::printf("architecture: %s\n", arch->c_str());
+  auto arch = f.get_optional<std::string>("general.architecture");
+  if (arch) std::printf("architecture: %s\n", arch->c_str());
+  if (arch == "gemma3") {
+    try {  // a file scitune cannot run is still worth listing
+      std::printf("\nconfig (as llama.cpp reads gemma3 files):\n%s\n", describe(config_from_gguf(f)).c_str());
+    } catch (const UserError& e) {
+      std::printf("\nconfig: not usable by scitune: %s\n", e.what());
+    }
+  }
   std::printf("\nmetadata:\n");
   for (const auto& [key, value] : f.metadata())
     std::printf("  %-44s %-14s %s\n", key.c_str(), gguf_type_name(value.type()).c_str(),
