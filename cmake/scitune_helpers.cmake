@@ -12,6 +12,7 @@ function(scitune_test src)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE
     SCITUNE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SCITUNE_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")

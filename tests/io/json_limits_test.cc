@@ -5,18 +5,12 @@
 #include <string>
 
 #include "util/error.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
 TEST(JsonLimits, ParsesValidJson) {
   auto j = parse_json_strict(R"({"a": [1, 2, {"b": "x"}], "c": null})", "t.json");

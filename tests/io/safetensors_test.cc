@@ -11,6 +11,7 @@
 #include "io/safetensors_index.h"
 #include "util/error.h"
 #include "util/half.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
@@ -18,26 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // A fresh directory per test, removed afterwards.
-class SafetensorsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("st_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class SafetensorsTest : public ::scitune::testing::TempDirTest {};
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
 // A file image: 8-byte LE length, header text, data bytes.
 std::vector<uint8_t> image(const std::string& header, const std::vector<uint8_t>& data = {}) {

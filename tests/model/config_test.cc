@@ -10,6 +10,7 @@
 #include "model/generation_config.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
@@ -19,14 +20,7 @@ using json = nlohmann::json;
 
 const fs::path kFixtures = fs::path(SCITUNE_SOURCE_DIR) / "tests/golden/configs";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
 json fixture(const std::string& name) { return read_json_file(kFixtures / name); }
 

@@ -9,30 +9,17 @@
 
 #include "model/tensor_names.h"
 #include "util/error.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
-class HfFolderTest : public ::testing::Test {
+class HfFolderTest : public ::scitune::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / ("hf_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A folder for `c` whose tensors are the expected ones, renamed / reshaped / dropped by `edit`
   // (return false to drop), plus `extra` tensors; zero data.
@@ -52,7 +39,6 @@ class HfFolderTest : public ::testing::Test {
         },
         Overwrite::kYes);
   }
-  fs::path dir_;
 };
 
 std::vector<int64_t> shape_of(const TensorView& v) { return {v.shape().begin(), v.shape().end()}; }

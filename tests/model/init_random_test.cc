@@ -12,20 +12,14 @@
 #include "io/json_limits.h"
 #include "model/hf_folder.h"
 #include "util/error.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -44,26 +38,16 @@ Stats stats(const std::vector<float>& v) {
   return s;
 }
 
-class InitTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = fs::path(::testing::TempDir()) / ("init_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    fs::create_directories(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
-};
+class InitTest : public ::scitune::testing::TempDirTest {};
 
 TEST_F(InitTest, TinyReopensWithValidShapesAndHfInit) {
   InitOptions opt;
   opt.seed = 42;
-  const auto r = write_random_model(root_ / "m", *preset("tiny"), opt);
+  const auto r = write_random_model(dir_ / "m", *preset("tiny"), opt);
   EXPECT_EQ(r.weight_files, (std::vector<std::string>{"model.safetensors"}));
   EXPECT_EQ(r.parameters, parameter_count(*preset("tiny")));
   EXPECT_EQ(r.data_bytes, r.parameters * 4);
-  const auto f = HfModelFolder::open(root_ / "m");  // validates every tensor's presence and shape
+  const auto f = HfModelFolder::open(dir_ / "m");  // validates every tensor's presence and shape
   EXPECT_TRUE(f.config() == *preset("tiny"));
   EXPECT_EQ(f.store().files().at(0)->metadata().at("format"), "pt");  // transformers checks this
   EXPECT_EQ(f.generation().top_k, 64);
@@ -84,16 +68,16 @@ TEST_F(InitTest, TinyReopensWithValidShapesAndHfInit) {
 TEST_F(InitTest, DeterministicForASeed) {
   InitOptions opt;
   opt.seed = 7;
-  write_random_model(root_ / "a", *preset("tiny"), opt);
-  write_random_model(root_ / "b", *preset("tiny"), opt);
+  write_random_model(dir_ / "a", *preset("tiny"), opt);
+  write_random_model(dir_ / "b", *preset("tiny"), opt);
   opt.seed = 8;
-  write_random_model(root_ / "c", *preset("tiny"), opt);
-  const std::string a = slurp(root_ / "a/model.safetensors");
-  EXPECT_EQ(a, slurp(root_ / "b/model.safetensors"));
-  EXPECT_NE(a, slurp(root_ / "c/model.safetensors"));
-  EXPECT_EQ(slurp(root_ / "a/config.json"), slurp(root_ / "c/config.json"));
+  write_random_model(dir_ / "c", *preset("tiny"), opt);
+  const std::string a = slurp(dir_ / "a/model.safetensors");
+  EXPECT_EQ(a, slurp(dir_ / "b/model.safetensors"));
+  EXPECT_NE(a, slurp(dir_ / "c/model.safetensors"));
+  EXPECT_EQ(slurp(dir_ / "a/config.json"), slurp(dir_ / "c/config.json"));
   // The values are those init_tensor_values reports.
-  const auto f = HfModelFolder::open(root_ / "a");
+  const auto f = HfModelFolder::open(dir_ / "a");
   opt.seed = 7;
   for (const auto& d : text_tensors(*preset("tiny")))
     ASSERT_EQ(f.tensor(d.name).to_f32(), init_tensor_values(d, *preset("tiny"), opt)) << d.name;
@@ -104,21 +88,21 @@ TEST_F(InitTest, ValuesDoNotDependOnThreadsShardsOrDtype) {
   c.vocab_size = 20000;  // embedding of 1.28M values spans two RNG blocks
   InitOptions one;
   one.threads = 1;
-  write_random_model(root_ / "t1", c, one);
+  write_random_model(dir_ / "t1", c, one);
   InitOptions four = one;
   four.threads = 4;
-  write_random_model(root_ / "t4", c, four);
-  EXPECT_EQ(slurp(root_ / "t1/model.safetensors"), slurp(root_ / "t4/model.safetensors"));
+  write_random_model(dir_ / "t4", c, four);
+  EXPECT_EQ(slurp(dir_ / "t1/model.safetensors"), slurp(dir_ / "t4/model.safetensors"));
 
   InitOptions sharded = one;
   sharded.max_shard_bytes = 1'000'000;  // the embedding (5.1 MB) alone, then the layers
-  const auto r = write_random_model(root_ / "sh", c, sharded);
+  const auto r = write_random_model(dir_ / "sh", c, sharded);
   ASSERT_GT(r.weight_files.size(), 1u);
   EXPECT_EQ(r.weight_files[0], "model-00001-of-0000" + std::to_string(r.weight_files.size()) + ".safetensors");
-  const auto index = read_json_file(root_ / "sh/model.safetensors.index.json");
+  const auto index = read_json_file(dir_ / "sh/model.safetensors.index.json");
   EXPECT_EQ(index["metadata"]["total_size"], r.data_bytes);
   EXPECT_EQ(index["weight_map"]["model.embed_tokens.weight"], r.weight_files[0]);
-  const auto a = HfModelFolder::open(root_ / "t1"), b = HfModelFolder::open(root_ / "sh");
+  const auto a = HfModelFolder::open(dir_ / "t1"), b = HfModelFolder::open(dir_ / "sh");
   EXPECT_EQ(b.store().num_files(), r.weight_files.size());
   for (const auto& d : text_tensors(c)) {
     const auto va = a.tensor(d.name), vb = b.tensor(d.name);
@@ -127,8 +111,8 @@ TEST_F(InitTest, ValuesDoNotDependOnThreadsShardsOrDtype) {
 
   InitOptions bf = one;
   bf.dtype = DType::BF16;
-  write_random_model(root_ / "bf", c, bf);
-  const auto h = HfModelFolder::open(root_ / "bf");
+  write_random_model(dir_ / "bf", c, bf);
+  const auto h = HfModelFolder::open(dir_ / "bf");
   EXPECT_EQ(h.config().dtype, "bfloat16");
   const auto v32 = a.tensor("layers.1.mlp.up_proj.weight").to_f32(),
              v16 = h.tensor("layers.1.mlp.up_proj.weight").to_f32();
@@ -154,34 +138,34 @@ TEST(InitShards, PlanLikeHuggingFaceHub) {
 }
 
 TEST_F(InitTest, RefusesNonEmptyFolderWithoutForceAndCleansStaleShards) {
-  std::ofstream(root_ / "notes.txt") << "mine";
-  auto msg = error_of([&] { write_random_model(root_, *preset("tiny"), {}); });
+  std::ofstream(dir_ / "notes.txt") << "mine";
+  auto msg = error_of([&] { write_random_model(dir_, *preset("tiny"), {}); });
   EXPECT_NE(msg.find("directory is not empty (pass --force"), std::string::npos) << msg;
-  EXPECT_FALSE(fs::exists(root_ / "config.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "config.json"));
 
   InitOptions opt;
   opt.overwrite = Overwrite::kYes;
   opt.max_shard_bytes = 100'000;
-  write_random_model(root_, *preset("tiny"), opt);
-  ASSERT_TRUE(fs::exists(root_ / "model.safetensors.index.json"));
+  write_random_model(dir_, *preset("tiny"), opt);
+  ASSERT_TRUE(fs::exists(dir_ / "model.safetensors.index.json"));
   opt.max_shard_bytes = 2'000'000'000;
   opt.random_norms = true;
-  write_random_model(root_, *preset("tiny"), opt);
-  EXPECT_FALSE(fs::exists(root_ / "model.safetensors.index.json")) << "stale index removed";
+  write_random_model(dir_, *preset("tiny"), opt);
+  EXPECT_FALSE(fs::exists(dir_ / "model.safetensors.index.json")) << "stale index removed";
   std::set<std::string> files;
-  for (const auto& e : fs::directory_iterator(root_)) files.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir_)) files.insert(e.path().filename().string());
   EXPECT_EQ(files, (std::set<std::string>{"config.json", "generation_config.json", "model.safetensors", "notes.txt"}));
-  EXPECT_EQ(slurp(root_ / "notes.txt"), "mine") << "other files are left alone";
-  const auto f = HfModelFolder::open(root_);
+  EXPECT_EQ(slurp(dir_ / "notes.txt"), "mine") << "other files are left alone";
+  const auto f = HfModelFolder::open(dir_);
   const Stats n = stats(f.tensor("layers.0.input_layernorm.weight").to_f32());
   EXPECT_GT(n.sd, 0.05) << "--random-norms draws norms from N(0, 0.1)";
 
-  std::ofstream(root_ / "file") << "x";
-  msg = error_of([&] { write_random_model(root_ / "file", *preset("tiny"), {}); });
+  std::ofstream(dir_ / "file") << "x";
+  msg = error_of([&] { write_random_model(dir_ / "file", *preset("tiny"), {}); });
   EXPECT_NE(msg.find("exists and is not a directory"), std::string::npos) << msg;
   InitOptions bad;
   bad.dtype = DType::I8;
-  msg = error_of([&] { write_random_model(root_ / "x", *preset("tiny"), bad); });
+  msg = error_of([&] { write_random_model(dir_ / "x", *preset("tiny"), bad); });
   EXPECT_NE(msg.find("dtype I8 is not supported"), std::string::npos) << msg;
 }
 

@@ -9,18 +9,12 @@
 #include "tokenizer/hf_json_loader.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using ::scitune::testing::error_of;
 
 std::string replace_once(std::string s, const std::string& from, const std::string& to) {
   const size_t at = s.find(from);

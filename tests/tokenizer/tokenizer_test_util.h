@@ -15,6 +15,7 @@
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/paths.h"
+#include "test_util.h"
 
 namespace scitune::testing {
 
@@ -44,14 +45,6 @@ inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path)
   return rows;
 }
 
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace scitune::testing
 
