@@ -25,6 +25,8 @@ if [ "${SCITUNE_SKIP_CUDA:-0}" != 1 ] && { command -v nvcc >/dev/null 2>&1 || [ 
   gpu_targets=$(cd tests && ls gpu/*_test.cc | xargs -n1 basename | sed 's/\.cc$//')
   cmake --build build-cuda -j "$JOBS" --target $gpu_targets
   ctest --test-dir build-cuda --output-on-failure -L gpu
+else
+  echo "test.sh: CUDA build skipped (no nvcc, or SCITUNE_SKIP_CUDA=1)"
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
