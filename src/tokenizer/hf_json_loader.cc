@@ -1,18 +1,15 @@
 #include "tokenizer/hf_json_loader.h"
 
-#include <deque>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "io/json_limits.h"
-#include "tokenizer/json_cursor.h"
+#include "tokenizer/json_dom.h"
 #include "tokenizer/piece_index.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
 namespace scitune {
 
-using tok::JsonCursor;
 using json = nlohmann::json;
 
 namespace {
@@ -165,96 +162,121 @@ void read_post_processor(const json& v, const std::string& at, TokenizerSpec& sp
   if (!seen_sequence) fail(at + ".single: no Sequence");
 }
 
-// Streams "model": the vocabulary straight into spec.pieces and the merges into id pairs.
-void read_model(JsonCursor& cur, TokenizerSpec& spec, tok::PieceIndex& vocab) {
+namespace dom = simdjson::dom;
+
+std::string_view dom_string(dom::element v, const std::string& at) {
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) fail(at + ": expected a string");
+  return s;
+}
+
+bool dom_bool(dom::element v, const std::string& at) {
+  bool b = false;
+  if (v.get_bool().get(b) != simdjson::SUCCESS) fail(at + ": expected true or false");
+  return b;
+}
+
+// A JSON number without fraction or exponent that fits int64.
+int64_t dom_integer(dom::element v, const std::string& at) {
+  if (v.is_int64()) return v.get_int64().value_unsafe();
+  if (v.is_uint64()) fail(at + ": integer out of range");
+  fail(at + ": expected an integer");
+}
+
+dom::object dom_object(dom::element v, const std::string& at) {
+  dom::object o;
+  if (v.get_object().get(o) != simdjson::SUCCESS) fail(at + ": expected an object");
+  return o;
+}
+
+dom::array dom_array(dom::element v, const std::string& at) {
+  dom::array a;
+  if (v.get_array().get(a) != simdjson::SUCCESS) fail(at + ": expected an array");
+  return a;
+}
+
+// Reads "model": the vocabulary straight into spec.pieces and the merges into id pairs. The merge strings
+// are views into the parser's DOM, which outlives this call.
+void read_model(dom::element model, TokenizerSpec& spec, tok::PieceIndex& vocab) {
   const std::string& src = spec.source;
   std::string type, unk_token;
   bool have_unk = false, have_vocab = false, have_merges = false, ignore_merges = false;
-  // Merges may come before the vocabulary: keep their strings until both are read. Strings with escapes
-  // are decoded into `owned`; the rest are views into the input.
   std::vector<std::pair<std::string_view, std::string_view>> merge_text;
-  std::deque<std::string> owned;
-  std::unordered_set<std::string> keys;
-  std::string_view key;
-  std::string scratch, scratch2;
-  cur.enter_object();
-  while (cur.next_key(&key, &scratch)) {
+  const dom::object obj = dom_object(model, where(src, "model"));
+  tok::check_unique_keys(obj, where(src, "model"));
+  for (auto [key, v] : obj) {
     const std::string k(key);
-    if (!keys.insert(k).second) cur.fail_here("model: duplicate key \"" + k + "\"");
     const std::string at = "model." + k;
+    const std::string w = where(src, at);
     if (k == "vocab") {
       have_vocab = true;
-      cur.enter_object();
-      std::vector<std::pair<std::string, int32_t>> entries;
-      while (cur.next_key(&key, &scratch)) {
-        std::string piece(key);
-        const int64_t id = cur.read_integer();
-        if (id < 0 || id > INT32_MAX) cur.fail_here(at + ": id " + std::to_string(id) + " out of range");
-        entries.emplace_back(std::move(piece), int32_t(id));
+      const dom::object entries_obj = dom_object(v, w);
+      std::vector<std::pair<std::string_view, int32_t>> entries;
+      entries.reserve(entries_obj.size());
+      for (auto [piece, idv] : entries_obj) {
+        if (!idv.is_int64()) dom_integer(idv, w + "." + std::string(piece));  // fails, naming the piece
+        const int64_t id = idv.get_int64().value_unsafe();
+        if (id < 0 || id > INT32_MAX) fail(w + ": id " + std::to_string(id) + " out of range");
+        entries.emplace_back(piece, int32_t(id));
       }
       spec.pieces.assign(entries.size(), std::string());
       std::vector<char> seen(entries.size(), 0);
       for (auto& [piece, id] : entries) {
         if (size_t(id) >= entries.size())
-          fail(where(src, at) + ": ids must be 0.." + std::to_string(entries.size() - 1) + " without gaps; \"" + piece +
+          fail(w + ": ids must be 0.." + std::to_string(entries.size() - 1) + " without gaps; \"" + std::string(piece) +
                "\" has id " + std::to_string(id));
-        if (seen[id]) fail(where(src, at) + ": id " + std::to_string(id) + " used twice");
+        if (seen[id]) fail(w + ": id " + std::to_string(id) + " used twice");
         seen[id] = 1;
-        spec.pieces[id] = std::move(piece);
+        spec.pieces[id] = std::string(piece);
       }
       vocab = tok::PieceIndex(&spec.pieces);
-      if (auto dup = vocab.first_duplicate())
-        fail(where(src, at) + ": piece \"" + spec.pieces[*dup] + "\" appears twice");
+      if (auto dup = vocab.first_duplicate()) fail(w + ": piece \"" + spec.pieces[*dup] + "\" appears twice");
     } else if (k == "merges") {
       have_merges = true;
-      cur.enter_array();
-      while (cur.next_item()) {
-        auto keep = [&](std::string_view s, const std::string& buf) -> std::string_view {
-          if (s.data() == buf.data()) return owned.emplace_back(s);  // decoded into scratch: own a copy
-          return s;
-        };
-        if (cur.peek() == JsonCursor::Type::kArray) {  // ["a", "b"] (tokenizers >= 0.20)
-          cur.enter_array();
-          if (!cur.next_item()) cur.fail_here(at + ": empty merge");
-          std::string_view a = keep(cur.read_string(&scratch), scratch);
-          if (!cur.next_item()) cur.fail_here(at + ": merge needs two pieces");
-          std::string_view b = keep(cur.read_string(&scratch2), scratch2);
-          if (cur.next_item()) cur.fail_here(at + ": merge has more than two pieces");
-          merge_text.emplace_back(a, b);
+      const dom::array merges = dom_array(v, w);
+      merge_text.reserve(merges.size());
+      size_t i = 0;
+      for (dom::element m : merges) {
+        auto m_at = [&] { return w + "[" + std::to_string(i) + "]"; };  // built only for an error
+        std::string_view a, b;
+        if (m.is_array()) {  // ["a", "b"] (tokenizers >= 0.20)
+          const dom::array pair = m.get_array().value_unsafe();
+          if (pair.size() == 0) fail(m_at() + ": empty merge");
+          if (pair.size() == 1) fail(m_at() + ": merge needs two pieces");
+          if (pair.size() > 2) fail(m_at() + ": merge has more than two pieces");
+          auto it = pair.begin();
+          if ((*it).get_string().get(a) != simdjson::SUCCESS) fail(m_at() + ": expected a string");
+          ++it;
+          if ((*it).get_string().get(b) != simdjson::SUCCESS) fail(m_at() + ": expected a string");
         } else {  // "a b" (older files): exactly one space
-          std::string_view s = keep(cur.read_string(&scratch), scratch);
+          std::string_view s;
+          if (m.get_string().get(s) != simdjson::SUCCESS) fail(m_at() + ": expected a string or a pair of strings");
           const size_t sp = s.find(' ');
           if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
-            cur.fail_here(at + ": merge \"" + std::string(s) + "\" is not two pieces separated by one space");
-          merge_text.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+            fail(m_at() + ": merge \"" + std::string(s) + "\" is not two pieces separated by one space");
+          a = s.substr(0, sp);
+          b = s.substr(sp + 1);
         }
+        merge_text.emplace_back(a, b);
+        ++i;
       }
     } else if (k == "type") {
-      type = cur.read_string();
+      type = dom_string(v, w);
     } else if (k == "unk_token") {
-      if (cur.peek() == JsonCursor::Type::kNull) {
-        cur.read_null();
-      } else {
-        unk_token = cur.read_string();
+      if (!v.is_null()) {
+        unk_token = dom_string(v, w);
         have_unk = true;
       }
     } else if (k == "fuse_unk" || k == "byte_fallback" || k == "ignore_merges") {
-      const bool b = cur.peek() == JsonCursor::Type::kNull ? (cur.read_null(), false) : cur.read_bool();
+      const bool b = !v.is_null() && dom_bool(v, w);
       (k == "fuse_unk" ? spec.fuse_unk : k == "byte_fallback" ? spec.byte_fallback : ignore_merges) = b;
     } else if (k == "dropout") {
-      if (cur.peek() == JsonCursor::Type::kNull) {
-        cur.read_null();
-      } else if (cur.read_number() != 0.0) {
-        fail(where(src, at) + ": BPE dropout is random and not supported");
+      if (!v.is_null()) {
+        if (!v.is_number()) fail(w + ": expected a number");
+        if (v.get_double().value_unsafe() != 0.0) fail(w + ": BPE dropout is random and not supported");
       }
     } else if (k == "continuing_subword_prefix" || k == "end_of_word_suffix") {
-      if (cur.peek() == JsonCursor::Type::kNull) {
-        cur.read_null();
-      } else if (!cur.read_string().empty()) {
-        fail(where(src, at) + ": not supported (must be null)");
-      }
-    } else {
-      cur.skip();
+      if (!v.is_null() && !dom_string(v, w).empty()) fail(w + ": not supported (must be null)");
     }
   }
   if (type != "BPE") fail(where(src, "model.type") + ": expected \"BPE\", found \"" + type + "\"");
@@ -285,39 +307,33 @@ void read_model(JsonCursor& cur, TokenizerSpec& spec, tok::PieceIndex& vocab) {
   }
 }
 
-// "added_tokens": [{"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"}], streamed.
-void read_added_tokens(JsonCursor& cur, TokenizerSpec& spec) {
-  std::string_view key;
-  std::string scratch;
-  cur.enter_array();
-  for (size_t i = 0; cur.next_item(); ++i) {
-    const std::string at = "added_tokens[" + std::to_string(i) + "]";
-    if (cur.peek() != JsonCursor::Type::kObject) cur.fail_here(at + ": expected an object");
+// "added_tokens": [{"id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"}].
+void read_added_tokens(dom::element list, TokenizerSpec& spec) {
+  size_t i = 0;
+  for (dom::element t : dom_array(list, where(spec.source, "added_tokens"))) {
+    const std::string at = where(spec.source, "added_tokens[" + std::to_string(i++) + "]");
+    const dom::object obj = dom_object(t, at);
+    tok::check_unique_keys(obj, at);
     AddedTokenSpec a;
     bool have_id = false, have_content = false;
-    std::unordered_set<std::string> keys;
-    cur.enter_object();
-    while (cur.next_key(&key, &scratch)) {
+    for (auto [key, v] : obj) {
       const std::string k(key);
-      if (!keys.insert(k).second) cur.fail_here(at + ": duplicate key \"" + k + "\"");
       if (k == "id") {
-        const int64_t id = cur.read_integer();
-        if (id < 0 || id > INT32_MAX) cur.fail_here(at + ".id: out of range");
+        const int64_t id = dom_integer(v, at + ".id");
+        if (id < 0 || id > INT32_MAX) fail(at + ".id: out of range");
         a.id = int32_t(id);
         have_id = true;
       } else if (k == "content") {
-        a.content = std::string(cur.read_string(&scratch));
-        if (a.content.empty()) cur.fail_here(at + ".content: empty");
+        a.content = std::string(dom_string(v, at + ".content"));
+        if (a.content.empty()) fail(at + ".content: empty");
         have_content = true;
       } else if (k == "special" || k == "normalized") {
-        (k == "special" ? a.special : a.normalized) = cur.read_bool();
+        (k == "special" ? a.special : a.normalized) = dom_bool(v, at + "." + k);
       } else if (k == "lstrip" || k == "rstrip" || k == "single_word") {
-        if (cur.read_bool()) cur.fail_here(at + ": \"" + k + "\": true is not supported");
-      } else {
-        cur.skip();
+        if (dom_bool(v, at + "." + k)) fail(at + ": \"" + k + "\": true is not supported");
       }
     }
-    if (!have_id || !have_content) cur.fail_here(at + ": needs \"id\" and \"content\"");
+    if (!have_id || !have_content) fail(at + ": needs \"id\" and \"content\"");
     spec.added.push_back(std::move(a));
   }
 }
@@ -327,35 +343,30 @@ void read_added_tokens(JsonCursor& cur, TokenizerSpec& spec) {
 TokenizerSpec parse_tokenizer_json(std::string_view text, const std::string& source) {
   TokenizerSpec spec;
   spec.source = source;
-  JsonCursor cur(text, source);
+  dom::parser parser;
+  const dom::element root = tok::parse_json(parser, text, source);
+  if (!root.is_object()) fail(source + ": expected '{' (the file must be a JSON object)");
+  const dom::object top = root.get_object().value_unsafe();
+  tok::check_unique_keys(top, source);
   tok::PieceIndex vocab;
   json normalizer, pre_tokenizer, post_processor, decoder;
   bool have_model = false;
-  std::unordered_set<std::string> keys;
-  std::string_view key;
-  std::string scratch;
-  cur.enter_object();
-  while (cur.next_key(&key, &scratch)) {
-    const std::string k(key);
-    if (!keys.insert(k).second) cur.fail_here("duplicate key \"" + k + "\"");
-    if (k == "model") {
+  for (auto [key, v] : top) {
+    if (key == "model") {
       have_model = true;
-      read_model(cur, spec, vocab);
-    } else if (k == "added_tokens") {
-      read_added_tokens(cur, spec);
-    } else if (k == "normalizer") {
-      normalizer = cur.read_dom();
-    } else if (k == "pre_tokenizer") {
-      pre_tokenizer = cur.read_dom();
-    } else if (k == "post_processor") {
-      post_processor = cur.read_dom();
-    } else if (k == "decoder") {
-      decoder = cur.read_dom();
-    } else {
-      cur.skip();  // version, truncation, padding: see the header
-    }
+      read_model(v, spec, vocab);
+    } else if (key == "added_tokens") {
+      read_added_tokens(v, spec);
+    } else if (key == "normalizer") {
+      normalizer = tok::to_nlohmann(v, where(source, "normalizer"));
+    } else if (key == "pre_tokenizer") {
+      pre_tokenizer = tok::to_nlohmann(v, where(source, "pre_tokenizer"));
+    } else if (key == "post_processor") {
+      post_processor = tok::to_nlohmann(v, where(source, "post_processor"));
+    } else if (key == "decoder") {
+      decoder = tok::to_nlohmann(v, where(source, "decoder"));
+    }  // version, truncation, padding: see the header
   }
-  cur.finish();
   if (!have_model) fail(source + ": missing \"model\"");
   for (const AddedTokenSpec& a : spec.added) {
     const auto id = vocab.find(a.content);
@@ -431,13 +442,13 @@ void apply_tokenizer_config(TokenizerSpec& spec, const std::filesystem::path& co
                             const std::filesystem::path& special_tokens_map_json, bool from_sentencepiece) {
   json cfg = json::object(), map = json::object();
   const std::string cfg_src = config_json.filename().string(), map_src = special_tokens_map_json.filename().string();
-  // JsonCursor is as strict as read_json_file (duplicate keys, depth) and 20x faster on the 1 MB config.
+  // As strict as read_json_file (duplicate keys, depth) and much faster on the 1 MB config.
   auto read = [](const std::filesystem::path& path) {
     MappedFile file(path);
-    JsonCursor cur(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), path.filename().string());
-    json v = cur.read_dom();
-    cur.finish();
-    return v;
+    const std::string name = path.filename().string();
+    simdjson::dom::parser parser;
+    return tok::to_nlohmann(
+        tok::parse_json(parser, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), name), name);
   };
   if (!config_json.empty() && std::filesystem::exists(config_json)) cfg = read(config_json);
   if (!special_tokens_map_json.empty() && std::filesystem::exists(special_tokens_map_json))

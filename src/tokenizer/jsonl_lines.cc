@@ -1,6 +1,6 @@
 #include "tokenizer/jsonl_lines.h"
 
-#include "tokenizer/json_cursor.h"
+#include "tokenizer/json_dom.h"
 
 namespace scitune {
 
@@ -25,9 +25,8 @@ std::optional<JsonlLines::Row> JsonlLines::next() {
   Row row{nullptr, line_, name_ + ":" + std::to_string(line_)};
   if (text.find_first_not_of(" \t") == std::string::npos) fail(row.where + ": empty line (expected a JSON object)");
   // Strict: invalid UTF-8, unpaired surrogates, duplicate keys and trailing data are errors.
-  tok::JsonCursor cur(text, row.where);
-  row.value = cur.read_dom();
-  cur.finish();
+  thread_local simdjson::dom::parser parser;  // reused: its buffers grow to the longest line
+  row.value = tok::to_nlohmann(tok::parse_json(parser, text, row.where), row.where);
   if (!row.value.is_object()) fail(row.where + ": expected a JSON object");
   return row;
 }
