@@ -1,6 +1,8 @@
 #include "model/gguf_model.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <utility>
 
 #include "util/error.h"
@@ -24,6 +26,14 @@ constexpr std::pair<std::string_view, std::string_view> kLayerNames[] = {
     {"mlp.up_proj.weight", "ffn_up.weight"},
     {"mlp.down_proj.weight", "ffn_down.weight"},
 };
+
+// GGUF stores hyper-parameters as float32; HF configs hold the decimal the float32 came from (1e-6, not
+// 9.99999997e-07). The shortest decimal that round-trips the float32 recovers it.
+double from_f32(float f) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+}
 
 }  // namespace
 
@@ -58,18 +68,18 @@ ModelConfig config_from_gguf(const GgufFile& f) {
     fail(f.source_name() + ": gemma3.attention.value_length " + std::to_string(*vl) + " differs from key_length " +
          std::to_string(c.head_dim) + "; Gemma 3 uses one head size");
   c.max_position_embeddings = f.get_u32(key("context_length"));
-  c.rms_norm_eps = f.get_f32(key("attention.layer_norm_rms_epsilon"));
+  c.rms_norm_eps = from_f32(f.get_f32(key("attention.layer_norm_rms_epsilon")));
   c.sliding_window = f.get_optional<uint32_t>(key("attention.sliding_window")).value_or(0);
-  c.rope_theta = f.get_optional<float>(key("rope.freq_base")).value_or(1e6f);
+  c.rope_theta = from_f32(f.get_optional<float>(key("rope.freq_base")).value_or(1e6f));
   c.rope_local_base_freq = 10000.0;  // llama.cpp hard-codes it for gemma3 (rope.freq_base_swa is informative)
-  if (auto swa = f.get_optional<float>(key("rope.freq_base_swa"))) c.rope_local_base_freq = *swa;
+  if (auto swa = f.get_optional<float>(key("rope.freq_base_swa"))) c.rope_local_base_freq = from_f32(*swa);
   c.rope_scaling_factor = 1.0;
   if (auto t = f.get_optional<std::string>(key("rope.scaling.type")); t && *t != "linear" && *t != "none")
     fail(f.source_name() + ": gemma3.rope.scaling.type \"" + *t + "\" is not supported (expected \"linear\")");
   if (auto factor = f.get_optional<float>(key("rope.scaling.factor")); factor && *factor > 0)
-    c.rope_scaling_factor = *factor;
-  c.final_logit_softcapping = f.get_optional<float>(key("final_logit_softcapping")).value_or(0.0f);
-  c.attn_logit_softcapping = f.get_optional<float>(key("attn_logit_softcapping")).value_or(0.0f);
+    c.rope_scaling_factor = from_f32(*factor);
+  c.final_logit_softcapping = from_f32(f.get_optional<float>(key("final_logit_softcapping")).value_or(0.0f));
+  c.attn_logit_softcapping = from_f32(f.get_optional<float>(key("attn_logit_softcapping")).value_or(0.0f));
   // llama.cpp: query scale 1/sqrt(key_length), except the 27B (62 layers) which uses hidden/heads.
   c.query_pre_attn_scalar = c.num_hidden_layers == 62 ? static_cast<double>(c.hidden_size / c.num_attention_heads)
                                                       : static_cast<double>(c.head_dim);

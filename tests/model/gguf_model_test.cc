@@ -36,6 +36,7 @@ TEST(GgufModel, RealGemma3_270mMatchesThePreset) {
   EXPECT_DOUBLE_EQ(c.rope_theta, p.rope_theta);
   EXPECT_DOUBLE_EQ(c.rope_local_base_freq, p.rope_local_base_freq);
   EXPECT_DOUBLE_EQ(c.rope_scaling_factor, 1.0);
+  EXPECT_EQ(c.rms_norm_eps, 1e-6);  // the decimal HF has, not float32's 9.99999997e-07
   EXPECT_TRUE(c.tie_word_embeddings);
   // Every canonical tensor has its GGUF counterpart with the reversed shape.
   for_each_tensor(c, [&](const TensorDesc& d) {
