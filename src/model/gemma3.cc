@@ -1,5 +1,6 @@
 #include "model/gemma3.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -17,52 +18,42 @@ Gemma3::Gemma3(const ModelConfig& config, Gemma3Weights weights) : cfg_(config),
   ops::rope_inv_freq(inv_freq_global_.data(), D, cfg_.rope_theta, cfg_.rope_scaling_factor);
 }
 
-std::vector<float> Gemma3::forward(std::span<const int32_t> ids, std::span<const int64_t> lengths, int64_t B,
-                                   int64_t T, float* logits) {
-  const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
-  const int64_t D = cfg_.head_dim, F = cfg_.intermediate_size, V = cfg_.vocab_size, N = B * T;
-  const float eps = static_cast<float>(cfg_.rms_norm_eps);
-  SCITUNE_CHECK(static_cast<int64_t>(ids.size()) == N && static_cast<int64_t>(lengths.size()) == B, "ids/lengths");
-
-  // The activation arena for one layer, reused by every layer.
-  std::vector<float> x(N * C), a(N * C), q(N * H * D), k(N * G * D), v(N * G * D), att(N * H * D), o(N * C),
-      gate(N * F), up(N * F);
-  std::vector<int32_t> pos(T);
-  for (int64_t t = 0; t < T; ++t) pos[t] = static_cast<int32_t>(t);
-
-  // Embedding, scaled by sqrt(C) in fp32 (HF casts the scale to the weight dtype; fp32 here).
+void Gemma3::embed(float* x, std::span<const int32_t> ids) const {
+  const int64_t C = cfg_.hidden_size, V = cfg_.vocab_size;
+  // Scaled by sqrt(C) in fp32 (HF casts the scale to the weight dtype; fp32 here).
   const float emb_scale = std::sqrt(static_cast<float>(C));
-  for (int64_t n = 0; n < N; ++n) {
+  for (size_t n = 0; n < ids.size(); ++n) {
     const int32_t id = ids[n];
-    if (id < 0 || id >= V) fail("input_ids: token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                                std::to_string(V) + ")");
+    if (id < 0 || id >= V)
+      fail("input_ids: token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(V) + ")");
     for (int64_t c = 0; c < C; ++c) x[n * C + c] = w_.embed[id * C + c] * emb_scale;
   }
+}
 
-  const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
-  const float softcap = cfg_.attn_logit_softcapping > 0 ? static_cast<float>(cfg_.attn_logit_softcapping) : 0.0f;
+void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend) {
+  const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
+  const int64_t D = cfg_.head_dim, F = cfg_.intermediate_size;
+  const float eps = static_cast<float>(cfg_.rms_norm_eps);
+  // The activation arena for one layer, reused by every layer.
+  std::vector<float> a(N * C), q(N * H * D), k(N * G * D), v(N * G * D), att(N * H * D), o(N * C), gate(N * F),
+      up(N * F);
   for (int64_t l = 0; l < cfg_.num_hidden_layers; ++l) {
     const Gemma3LayerWeights& lw = w_.layers[l];
-    const bool sliding = cfg_.is_sliding(l);
-    ops::rmsnorm(a.data(), nullptr, x.data(), lw.attn_norm, N, C, eps);
+    ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
     ops::matmul_nt(q.data(), a.data(), lw.q, N, C, H * D);
     ops::matmul_nt(k.data(), a.data(), lw.k, N, C, G * D);
     ops::matmul_nt(v.data(), a.data(), lw.v, N, C, G * D);
     ops::rmsnorm(q.data(), nullptr, q.data(), lw.q_norm, N * H, D, eps);
     ops::rmsnorm(k.data(), nullptr, k.data(), lw.k_norm, N * G, D, eps);
-    const float* inv = sliding ? inv_freq_local_.data() : inv_freq_global_.data();
-    for (int64_t b = 0; b < B; ++b) {
-      ops::rope_neox(q.data() + b * T * H * D, pos.data(), inv, T, H, D);
-      ops::rope_neox(k.data() + b * T * G * D, pos.data(), inv, T, G, D);
-      ops::attention(att.data() + b * T * H * D, nullptr, q.data() + b * T * H * D, k.data() + b * T * G * D,
-                     v.data() + b * T * G * D, T, H, G, D, scale, sliding ? cfg_.sliding_window : 0, lengths[b],
-                     softcap);
-    }
+    const float* inv = cfg_.is_sliding(l) ? inv_freq_local_.data() : inv_freq_global_.data();
+    ops::rope_neox(q.data(), pos, inv, N, H, D);
+    ops::rope_neox(k.data(), pos, inv, N, G, D);
+    attend(l, q.data(), k.data(), v.data(), att.data());
     ops::matmul_nt(o.data(), att.data(), lw.o, N, H * D, C);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_attn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
 
-    ops::rmsnorm(a.data(), nullptr, x.data(), lw.ffn_norm, N, C, eps);
+    ops::rmsnorm(a.data(), nullptr, x, lw.ffn_norm, N, C, eps);
     ops::matmul_nt(gate.data(), a.data(), lw.gate, N, C, F);
     ops::matmul_nt(up.data(), a.data(), lw.up, N, C, F);
     ops::geglu(gate.data(), gate.data(), up.data(), N * F);
@@ -70,9 +61,75 @@ std::vector<float> Gemma3::forward(std::span<const int32_t> ids, std::span<const
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_ffn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
   }
-  ops::rmsnorm(x.data(), nullptr, x.data(), w_.final_norm, N, C, eps);
+}
+
+std::vector<float> Gemma3::forward(std::span<const int32_t> ids, std::span<const int64_t> lengths, int64_t B,
+                                   int64_t T, float* logits) {
+  const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
+  const int64_t D = cfg_.head_dim, N = B * T;
+  SCITUNE_CHECK(static_cast<int64_t>(ids.size()) == N && static_cast<int64_t>(lengths.size()) == B, "ids/lengths");
+  std::vector<float> x(N * C);
+  embed(x.data(), ids);
+  std::vector<int32_t> pos(N);
+  for (int64_t n = 0; n < N; ++n) pos[n] = static_cast<int32_t>(n % T);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
+  const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
+  run_layers(x.data(), N, pos.data(), [&](int64_t l, const float* q, const float* k, const float* v, float* att) {
+    const int64_t window = cfg_.is_sliding(l) ? cfg_.sliding_window : 0;
+    for (int64_t b = 0; b < B; ++b)
+      ops::attention(att + b * T * H * D, nullptr, q + b * T * H * D, k + b * T * G * D, v + b * T * G * D, T, H, G,
+                     D, scale, window, lengths[b], softcap);
+  });
+  ops::rmsnorm(x.data(), nullptr, x.data(), w_.final_norm, N, C, static_cast<float>(cfg_.rms_norm_eps));
   if (logits) lm_head(logits, x.data(), N);
   return x;
+}
+
+KvCache Gemma3::new_cache(int64_t max_len) const {
+  const int64_t G = cfg_.num_key_value_heads, D = cfg_.head_dim;
+  KvCache c;
+  c.max_len = std::min(max_len, cfg_.max_position_embeddings);
+  for (int64_t l = 0; l < cfg_.num_hidden_layers; ++l) {
+    // A ring of window + chunk - 1 keeps every key that a query of the current chunk can see.
+    const int64_t cap = cfg_.is_sliding(l) ? std::min(c.max_len, cfg_.sliding_window + kChunk - 1) : c.max_len;
+    c.cap.push_back(cap);
+    c.k.emplace_back(static_cast<size_t>(cap * G * D));
+    c.v.emplace_back(static_cast<size_t>(cap * G * D));
+  }
+  return c;
+}
+
+std::vector<float> Gemma3::forward_cached(std::span<const int32_t> ids, KvCache& cache) {
+  const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
+  const int64_t D = cfg_.head_dim, total = static_cast<int64_t>(ids.size());
+  if (total == 0) fail("generate: no tokens to process");
+  if (cache.pos + total > cache.max_len)
+    fail("prompt and reply need " + std::to_string(cache.pos + total) + " positions but the context holds " +
+         std::to_string(cache.max_len));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
+  const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
+  std::vector<float> last(C);
+  for (int64_t start = 0; start < total; start += kChunk) {
+    const int64_t n = std::min(kChunk, total - start), pos0 = cache.pos;
+    std::vector<float> x(n * C);
+    embed(x.data(), ids.subspan(start, n));
+    std::vector<int32_t> pos(n);
+    for (int64_t i = 0; i < n; ++i) pos[i] = static_cast<int32_t>(pos0 + i);
+    run_layers(x.data(), n, pos.data(), [&](int64_t l, const float* q, const float* k, const float* v, float* att) {
+      const int64_t cap = cache.cap[l], row = G * D;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t slot = (pos0 + i) % cap;
+        std::copy(k + i * row, k + (i + 1) * row, cache.k[l].begin() + slot * row);
+        std::copy(v + i * row, v + (i + 1) * row, cache.v[l].begin() + slot * row);
+      }
+      ops::attention_cached(att, q, cache.k[l].data(), cache.v[l].data(), cap, pos0, n, H, G, D, scale,
+                            cfg_.is_sliding(l) ? cfg_.sliding_window : 0, softcap);
+    });
+    cache.pos += n;
+    ops::rmsnorm(last.data(), nullptr, x.data() + (n - 1) * C, w_.final_norm, 1, C,
+                 static_cast<float>(cfg_.rms_norm_eps));
+  }
+  return last;
 }
 
 void Gemma3::lm_head(float* out, const float* hidden, int64_t n) const {

@@ -4,6 +4,7 @@
 // Legend: B batch, T tokens per row, C hidden, H heads, G kv heads, D head dim, F ffn, V vocab.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -30,6 +31,15 @@ struct Gemma3Weights {
   std::vector<Gemma3LayerWeights> layers;
 };
 
+// Keys and values of the tokens seen so far, per layer. Global layers keep every position; sliding layers
+// keep a ring of window + chunk - 1 positions, so long chats use bounded memory.
+struct KvCache {
+  std::vector<std::vector<float>> k, v;  // per layer [cap, G, D]
+  std::vector<int64_t> cap;              // per layer capacity in positions
+  int64_t pos = 0;                       // tokens processed so far
+  int64_t max_len = 0;
+};
+
 class Gemma3 {
  public:
   Gemma3(const ModelConfig& config, Gemma3Weights weights);
@@ -40,6 +50,13 @@ class Gemma3 {
   std::vector<float> forward(std::span<const int32_t> ids, std::span<const int64_t> lengths, int64_t B, int64_t T,
                              float* logits);
 
+  // Incremental decoding. The prompt may go in at once: it is processed in chunks of kChunk tokens.
+  static constexpr int64_t kChunk = 256;
+  KvCache new_cache(int64_t max_len) const;
+  // Runs ids at positions cache.pos.. through the model, appends their keys/values, and returns the final
+  // hidden state (after the final norm) of the LAST token, [C].
+  std::vector<float> forward_cached(std::span<const int32_t> ids, KvCache& cache);
+
   // Logits for rows of final hidden states: out[n, V] = hidden[n, C] · embed^T, with softcap if configured.
   void lm_head(float* out, const float* hidden, int64_t n) const;
 
@@ -49,6 +66,11 @@ class Gemma3 {
   ModelConfig cfg_;
   Gemma3Weights w_;
   std::vector<float> inv_freq_local_, inv_freq_global_;
+  void embed(float* x, std::span<const int32_t> ids) const;
+  // The layer stack over N rows of x in place (pos[N]: each row's position); attend(layer, q, k, v, att)
+  // fills att[N, H*D] from RoPE'd q/k and v. The final norm is left to the caller.
+  using AttendFn = std::function<void(int64_t, const float*, const float*, const float*, float*)>;
+  void run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend);
 };
 
 // HF causal-LM loss: mean over positions t < T-1 with labels[b, t+1] != -100 of -log softmax(logits[b,t])[label].

@@ -1,5 +1,5 @@
-// Greedy decoding for the fp32 forward. Each step re-runs the whole sequence (no KV cache yet: the cached,
-// quantised decoder is the inference-engine issue's work); fine for short demo answers on small models.
+// Greedy decoding for the fp32 forward with the KV cache: the prompt in chunks, then one token per step.
+// (Sampling and the quantised decoder are the inference-engine issue's remaining work.)
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -104,5 +104,28 @@ TEST(Ops, AttentionMatchesReferenceWithWindowPaddingGqaAndSoftcap) {
   }
 }
 
+TEST(Ops, CachedAttentionOverARingMatchesReference) {
+  const int T = 20, H = 4, G = 2, D = 16, n = 4, pos0 = T - n;
+  auto q = randn(T * H * D, 11), k = randn(T * G * D, 12), v = randn(T * G * D, 13);
+  const float scale = 0.25f;
+  for (int window : {0, 5}) {
+    std::vector<float> ref(T * H * D);
+    ops::ref::attention(ref.data(), nullptr, q.data(), k.data(), v.data(), T, H, G, D, scale, window, T, 0.0f);
+    // Global: every position kept (cap T). Sliding: a ring of window + n - 1 holding the last positions only.
+    const int cap = window ? window + n - 1 : T;
+    std::vector<float> kc(cap * G * D, NAN), vc(cap * G * D, NAN);
+    for (int p = T - cap; p < T; ++p)
+      for (int i = 0; i < G * D; ++i) {
+        kc[(p % cap) * G * D + i] = k[p * G * D + i];
+        vc[(p % cap) * G * D + i] = v[p * G * D + i];
+      }
+    std::vector<float> out(n * H * D);
+    ops::attention_cached(out.data(), q.data() + pos0 * H * D, kc.data(), vc.data(), cap, pos0, n, H, G, D, scale,
+                          window, 0.0f);
+    std::vector<float> want(ref.begin() + pos0 * H * D, ref.end());
+    EXPECT_LT(rel_err(out, want), 1e-5) << "window " << window;
+  }
+}
+
 }  // namespace
 }  // namespace scitune

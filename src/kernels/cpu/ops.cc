@@ -132,4 +132,31 @@ void attention(float* out, float* probs, const float* q, const float* k, const f
   });
 }
 
+void attention_cached(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t cap,
+                      int64_t pos0, int64_t n, int64_t H, int64_t G, int64_t D, float scale, int64_t window,
+                      float cap_logits) {
+  const int64_t group = H / G;
+  ThreadPool::global().parallel_for(H * n, [&](int64_t b, int64_t e) {
+    std::vector<float> s;
+    for (int64_t task = b; task < e; ++task) {
+      const int64_t h = task / n, i = task % n, g = h / group, p = pos0 + i;
+      const int64_t lo = window > 0 ? std::max<int64_t>(0, p - window + 1) : 0;
+      float* o = out + (i * H + h) * D;
+      std::fill(o, o + D, 0.0f);
+      s.resize(static_cast<size_t>(p - lo + 1));
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = lo; j <= p; ++j) {
+        float d = dot(q + (i * H + h) * D, k_cache + ((j % cap) * G + g) * D, D) * scale;
+        if (cap_logits > 0) d = cap_logits * std::tanh(d / cap_logits);
+        s[j - lo] = d;
+        mx = std::max(mx, d);
+      }
+      float sum = 0;
+      for (auto& x : s) sum += (x = std::exp(x - mx));
+      const float inv = 1.0f / sum;
+      for (int64_t j = lo; j <= p; ++j) axpy(o, s[j - lo] * inv, v_cache + ((j % cap) * G + g) * D, D);
+    }
+  });
+}
+
 }  // namespace scitune::ops

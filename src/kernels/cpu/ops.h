@@ -30,6 +30,13 @@ void geglu(float* out, const float* gate, const float* up, int64_t n);
 void attention(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
                int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float softcap);
 
+// Attention of n new queries at positions pos0..pos0+n-1 against a KV cache. Cache rows are [G, D]; the key
+// of position p lives in row p % cap (a ring buffer when cap is smaller than the sequence: the caller keeps
+// cap >= window + n - 1 so no row a query needs has been overwritten). Masking as in attention().
+void attention_cached(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t cap,
+                      int64_t pos0, int64_t n, int64_t H, int64_t G, int64_t D, float scale, int64_t window,
+                      float softcap);
+
 // x[n] = c * tanh(x[n] / c)
 void softcap(float* x, int64_t n, float c);
 
