@@ -79,4 +79,15 @@ inline void k_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   }
 }
 
+// Sum over the 8 sub-blocks of min_j * (sum of the activation quants of sub-block j), from Q8_K's bsums.
+inline int32_t k_min_sum(const uint8_t* scales, const int16_t* bsums) {
+  int32_t s = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k_scale_min(j, scales, &sc, &m);
+    s += static_cast<int32_t>(m) * (bsums[2 * j] + bsums[2 * j + 1]);
+  }
+  return s;
+}
+
 }  // namespace scitune::quant

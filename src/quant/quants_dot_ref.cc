@@ -18,17 +18,6 @@ inline int q5_raw(const uint8_t* qs, const uint8_t* qh_bytes, int j) {
   return lo | static_cast<int>(((qh >> j) & 1u) << 4);
 }
 
-// Sum over the 8 sub-blocks of min_j * (sum of the activation quants of sub-block j), from Q8_K's bsums.
-inline int32_t k_min_sum(const uint8_t* scales, const int16_t* bsums) {
-  int32_t s = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    k_scale_min(j, scales, &sc, &m);
-    s += static_cast<int32_t>(m) * (bsums[2 * j] + bsums[2 * j + 1]);
-  }
-  return s;
-}
-
 }  // namespace
 
 float vec_dot_q8_0_q8_0(const BlockQ8_0* w, const BlockQ8_0* a, int64_t n) {

@@ -121,16 +121,6 @@ float dot_legacy(GgmlType wt, const void* w, const void* act, int64_t nb) {
   return sum;
 }
 
-HWY_INLINE int32_t k_min_sum(const uint8_t* scales, const int16_t* bsums) {
-  int32_t s = 0;
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    k_scale_min(j, scales, &sc, &m);
-    s += static_cast<int32_t>(m) * (bsums[2 * j] + bsums[2 * j + 1]);
-  }
-  return s;
-}
-
 float dot_kquant(GgmlType wt, const void* w, const BlockQ8_K* a, int64_t nb) {
   const D16 d;
   const int N = static_cast<int>(hn::Lanes(d));

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "tokenizer/merge_rules.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "util/error.h"
 
 namespace scitune {
@@ -72,13 +73,7 @@ TokenizerSpec spec_from_gguf(const GgufFile& g) {
     if (!seen.insert(p).second) fail(src + ": tokenizer.ggml.tokens has \"" + p + "\" twice");
   spec.merges = merges_from_scores(spec.pieces, sp_scores);
 
-  spec.normalizer.push_back({NormalizerStep::Kind::kReplace, " ", "\xE2\x96\x81"});
-  spec.split_merged_with_previous = " ";
-  spec.decoder.push_back({DecoderStep::Kind::kReplace, "\xE2\x96\x81", " "});
-  spec.decoder.push_back({DecoderStep::Kind::kByteFallback, "", ""});
-  spec.decoder.push_back({DecoderStep::Kind::kFuse, "", ""});
-  spec.byte_fallback = true;
-  spec.fuse_unk = true;
+  apply_sentencepiece_text_rules(spec);
   spec.unk_id = id_key(g, "tokenizer.ggml.unknown_token_id", n);
   if (!spec.unk_id)
     for (size_t i = 0; i < n && !spec.unk_id; ++i)

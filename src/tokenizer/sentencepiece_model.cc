@@ -133,6 +133,16 @@ SentencePieceModel parse_sentencepiece_model(std::span<const uint8_t> bytes, con
   return m;
 }
 
+void apply_sentencepiece_text_rules(TokenizerSpec& spec) {
+  spec.normalizer.push_back({NormalizerStep::Kind::kReplace, " ", "\xE2\x96\x81"});
+  spec.split_merged_with_previous = " ";
+  spec.decoder.push_back({DecoderStep::Kind::kReplace, "\xE2\x96\x81", " "});
+  spec.decoder.push_back({DecoderStep::Kind::kByteFallback, "", ""});
+  spec.decoder.push_back({DecoderStep::Kind::kFuse, "", ""});
+  spec.byte_fallback = true;
+  spec.fuse_unk = true;
+}
+
 TokenizerSpec spec_from_sentencepiece(const SentencePieceModel& model, const std::string& source) {
   if (model.model_type != 2)
     fail(source + ": trainer_spec.model_type is " + std::to_string(model.model_type) +
@@ -173,13 +183,7 @@ TokenizerSpec spec_from_sentencepiece(const SentencePieceModel& model, const std
     // lengths determine the pieces, so (left id, right id) ties cannot occur within one merged piece.
     spec.merges.insert(spec.merges.end(), local.begin(), local.end());
   }
-  spec.normalizer.push_back({NormalizerStep::Kind::kReplace, " ", "\xE2\x96\x81"});
-  spec.split_merged_with_previous = " ";
-  spec.decoder.push_back({DecoderStep::Kind::kReplace, "\xE2\x96\x81", " "});
-  spec.decoder.push_back({DecoderStep::Kind::kByteFallback, "", ""});
-  spec.decoder.push_back({DecoderStep::Kind::kFuse, "", ""});
-  spec.byte_fallback = true;
-  spec.fuse_unk = true;
+  apply_sentencepiece_text_rules(spec);
   auto unk = vocab.find(model.unk_piece);
   if (unk == vocab.end()) fail(source + ": the unknown piece \"" + model.unk_piece + "\" is not in the vocabulary");
   spec.unk_id = unk->second;

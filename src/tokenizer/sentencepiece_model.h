@@ -36,4 +36,8 @@ SentencePieceModel parse_sentencepiece_model(std::span<const uint8_t> bytes, con
 // special whatever their type. No BOS is added unless tokenizer_config.json says add_bos_token. Only BPE models.
 TokenizerSpec spec_from_sentencepiece(const SentencePieceModel& model, const std::string& source);
 
+// The text rules of Gemma's SentencePiece BPE, shared by tokenizer.model and GGUF vocabularies: ' ' -> '▁'
+// before splitting, and on decode '▁' -> ' ', byte-fallback pieces fused into UTF-8, unknowns fused.
+void apply_sentencepiece_text_rules(TokenizerSpec& spec);
+
 }  // namespace scitune
