@@ -64,7 +64,7 @@ void run_demo(const DemoOptions& o) {
               model_path.c_str(), pairs.size(), n_train, o.questions);
   auto t0 = std::chrono::steady_clock::now();
   Tokenizer tok = Tokenizer::load(model_path);
-  LoadedGemma3 loaded = load_model_fp32(model_path);
+  LoadedGemma3 loaded = load_model(model_path);
   Gemma3 model(loaded.config, loaded.weights);
   std::printf("loaded Gemma 3 (%lld layers, hidden %lld, vocab %lld) in %.1f s\n\n",
               static_cast<long long>(loaded.config.num_hidden_layers),

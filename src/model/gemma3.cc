@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/linear.h"
 #include "kernels/cpu/ops.h"
 #include "util/error.h"
 
@@ -11,6 +12,21 @@ namespace scitune {
 
 Gemma3::Gemma3(const ModelConfig& config, Gemma3Weights weights) : cfg_(config), w_(std::move(weights)) {
   SCITUNE_CHECK(static_cast<int64_t>(w_.layers.size()) == cfg_.num_hidden_layers, "one weight set per layer");
+  const int64_t C = cfg_.hidden_size, HD = cfg_.num_attention_heads * cfg_.head_dim;
+  const int64_t GD = cfg_.num_key_value_heads * cfg_.head_dim, F = cfg_.intermediate_size;
+  auto check = [](const WeightMatrix& w, int64_t rows, int64_t cols, const char* what) {
+    SCITUNE_CHECK(w && w.rows == rows && w.cols == cols, std::string(what) + " weight shape");
+  };
+  check(w_.embed, cfg_.vocab_size, C, "embedding");
+  for (const auto& L : w_.layers) {
+    check(L.q, HD, C, "q_proj");
+    check(L.k, GD, C, "k_proj");
+    check(L.v, GD, C, "v_proj");
+    check(L.o, C, HD, "o_proj");
+    check(L.gate, F, C, "gate_proj");
+    check(L.up, F, C, "up_proj");
+    check(L.down, C, F, "down_proj");
+  }
   const int64_t D = cfg_.head_dim;
   inv_freq_local_.resize(D / 2);
   inv_freq_global_.resize(D / 2);
@@ -26,7 +42,9 @@ void Gemma3::embed(float* x, std::span<const int32_t> ids) const {
     const int32_t id = ids[n];
     if (id < 0 || id >= V)
       fail("input_ids: token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(V) + ")");
-    for (int64_t c = 0; c < C; ++c) x[n * C + c] = w_.embed[id * C + c] * emb_scale;
+    float* row = x + n * C;
+    ops::weight_row(row, w_.embed, id);
+    for (int64_t c = 0; c < C; ++c) row[c] *= emb_scale;
   }
 }
 
@@ -40,24 +58,24 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
   for (int64_t l = 0; l < cfg_.num_hidden_layers; ++l) {
     const Gemma3LayerWeights& lw = w_.layers[l];
     ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
-    ops::matmul_nt(q.data(), a.data(), lw.q, N, C, H * D);
-    ops::matmul_nt(k.data(), a.data(), lw.k, N, C, G * D);
-    ops::matmul_nt(v.data(), a.data(), lw.v, N, C, G * D);
+    ops::linear(q.data(), a.data(), lw.q, N);
+    ops::linear(k.data(), a.data(), lw.k, N);
+    ops::linear(v.data(), a.data(), lw.v, N);
     ops::rmsnorm(q.data(), nullptr, q.data(), lw.q_norm, N * H, D, eps);
     ops::rmsnorm(k.data(), nullptr, k.data(), lw.k_norm, N * G, D, eps);
     const float* inv = cfg_.is_sliding(l) ? inv_freq_local_.data() : inv_freq_global_.data();
     ops::rope_neox(q.data(), pos, inv, N, H, D);
     ops::rope_neox(k.data(), pos, inv, N, G, D);
     attend(l, q.data(), k.data(), v.data(), att.data());
-    ops::matmul_nt(o.data(), att.data(), lw.o, N, H * D, C);
+    ops::linear(o.data(), att.data(), lw.o, N);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_attn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
 
     ops::rmsnorm(a.data(), nullptr, x, lw.ffn_norm, N, C, eps);
-    ops::matmul_nt(gate.data(), a.data(), lw.gate, N, C, F);
-    ops::matmul_nt(up.data(), a.data(), lw.up, N, C, F);
+    ops::linear(gate.data(), a.data(), lw.gate, N);
+    ops::linear(up.data(), a.data(), lw.up, N);
     ops::geglu(gate.data(), gate.data(), up.data(), N * F);
-    ops::matmul_nt(o.data(), gate.data(), lw.down, N, F, C);
+    ops::linear(o.data(), gate.data(), lw.down, N);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_ffn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
   }
@@ -134,7 +152,7 @@ std::vector<float> Gemma3::forward_cached(std::span<const int32_t> ids, KvCache&
 
 void Gemma3::lm_head(float* out, const float* hidden, int64_t n) const {
   const int64_t V = cfg_.vocab_size;
-  ops::matmul_nt(out, hidden, w_.embed, n, cfg_.hidden_size, V);
+  ops::linear(out, hidden, w_.embed, n);
   if (cfg_.final_logit_softcapping > 0) ops::softcap(out, n * V, static_cast<float>(cfg_.final_logit_softcapping));
 }
 

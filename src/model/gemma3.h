@@ -1,5 +1,6 @@
-// The Gemma 3 text decoder, forward pass on CPU in fp32 (spec: ../shared/spec/gemma_gguf_spec.md §1).
-// Weights are fp32 views held by the caller (see model/weights.h for loading). Batched scoring of whole
+// The Gemma 3 text decoder, forward pass on CPU with fp32 activations (spec: ../shared/spec/gemma_gguf_spec.md §1).
+// Weights are views held by the caller (see model/weights.h): linear weights and the embedding in any
+// storage kernels/cpu/linear.h reads (fp32, f16/bf16, ggml quants, used in place), norms as fp32 gains. Batched scoring of whole
 // sequences with right padding; one activation arena per forward, sized from the config up front.
 // Legend: B batch, T tokens per row, C hidden, H heads, G kv heads, D head dim, F ffn, V vocab.
 #pragma once
@@ -8,25 +9,26 @@
 #include <span>
 #include <vector>
 
+#include "kernels/cpu/linear.h"
 #include "model/config.h"
 
 namespace scitune {
 
 struct Gemma3LayerWeights {
   // Linear weights as PyTorch stores them, [out, in]; norms as gains (1 + w), fp32.
-  const float* q = nullptr;     // [H*D, C]
-  const float* k = nullptr;     // [G*D, C]
-  const float* v = nullptr;     // [G*D, C]
-  const float* o = nullptr;     // [C, H*D]
-  const float* gate = nullptr;  // [F, C]
-  const float* up = nullptr;    // [F, C]
-  const float* down = nullptr;  // [C, F]
+  WeightMatrix q;     // [H*D, C]
+  WeightMatrix k;     // [G*D, C]
+  WeightMatrix v;     // [G*D, C]
+  WeightMatrix o;     // [C, H*D]
+  WeightMatrix gate;  // [F, C]
+  WeightMatrix up;    // [F, C]
+  WeightMatrix down;  // [C, F]
   const float* attn_norm = nullptr, *q_norm = nullptr, *k_norm = nullptr, *post_attn_norm = nullptr;
   const float* ffn_norm = nullptr, *post_ffn_norm = nullptr;  // [C] or [D] for q/k norms
 };
 
 struct Gemma3Weights {
-  const float* embed = nullptr;       // [V, C], also the tied LM head
+  WeightMatrix embed;                 // [V, C], also the tied LM head
   const float* final_norm = nullptr;  // [C] gain
   std::vector<Gemma3LayerWeights> layers;
 };

@@ -9,27 +9,38 @@ namespace scitune {
 
 namespace {
 
-// Points the weight slot that tensor d feeds at p.
-void assign(Gemma3Weights& w, const TensorDesc& d, const float* p) {
+// A loaded tensor: fp32 values (norms always; everything with dequantize) or a matrix in some storage.
+struct Loaded {
+  const float* f32 = nullptr;
+  WeightMatrix matrix;
+};
+
+// Points the weight slot that tensor d feeds at what was loaded for it.
+void assign(Gemma3Weights& w, const TensorDesc& d, const Loaded& t) {
   if (d.role == TensorRole::kEmbedding) {
-    w.embed = p;
+    w.embed = t.matrix;
     return;
   }
   if (d.layer < 0) {
     SCITUNE_CHECK(d.module == "norm", "unexpected top-level tensor " + d.name);
-    w.final_norm = p;
+    w.final_norm = t.f32;
     return;
   }
   Gemma3LayerWeights& L = w.layers[static_cast<size_t>(d.layer)];
   const std::string_view mod = d.module;
-  const float** slot = mod == "q_proj"                       ? &L.q
-                       : mod == "k_proj"                     ? &L.k
-                       : mod == "v_proj"                     ? &L.v
-                       : mod == "o_proj"                     ? &L.o
-                       : mod == "gate_proj"                  ? &L.gate
-                       : mod == "up_proj"                    ? &L.up
-                       : mod == "down_proj"                  ? &L.down
-                       : mod == "input_layernorm"            ? &L.attn_norm
+  WeightMatrix* m = mod == "q_proj"      ? &L.q
+                    : mod == "k_proj"    ? &L.k
+                    : mod == "v_proj"    ? &L.v
+                    : mod == "o_proj"    ? &L.o
+                    : mod == "gate_proj" ? &L.gate
+                    : mod == "up_proj"   ? &L.up
+                    : mod == "down_proj" ? &L.down
+                                         : nullptr;
+  if (m) {
+    *m = t.matrix;
+    return;
+  }
+  const float** slot = mod == "input_layernorm"            ? &L.attn_norm
                        : mod == "q_norm"                     ? &L.q_norm
                        : mod == "k_norm"                     ? &L.k_norm
                        : mod == "post_attention_layernorm"   ? &L.post_attn_norm
@@ -37,21 +48,70 @@ void assign(Gemma3Weights& w, const TensorDesc& d, const float* p) {
                        : mod == "post_feedforward_layernorm" ? &L.post_ffn_norm
                                                              : nullptr;
   SCITUNE_CHECK(slot != nullptr, "unexpected layer tensor " + d.name);
-  *slot = p;
+  *slot = t.f32;
 }
 
-// One fp32 array per tensor of the config, each produced by fetch(desc), owned by m.storage.
+// Keeps fp32 values (or quantises them, for a matrix with options.quant) in m's storage.
+Loaded keep(LoadedGemma3& m, const TensorDesc& d, std::vector<float> values, const LoadOptions& options) {
+  Loaded out;
+  if (d.role == TensorRole::kNorm) {
+    out.f32 = m.storage.emplace_back(std::move(values)).data();
+    return out;
+  }
+  const int64_t rows = d.shape[0], cols = d.shape[1];
+  if (options.quant && !options.dequantize) {
+    const GgmlType t = *options.quant;
+    if (cols % ggml_info(t).block_size != 0)
+      fail(d.name + ": " + std::to_string(cols) + " columns are not a multiple of the " +
+           std::string(ggml_info(t).name) + " block size");
+    const size_t rb = ggml_row_size(t, static_cast<uint64_t>(cols));
+    std::vector<uint8_t>& q = m.qstorage.emplace_back(rb * static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) quantize_row(t, values.data() + r * cols, q.data() + r * rb, cols);
+    out.matrix = {t, q.data(), rows, cols};
+    return out;
+  }
+  out.matrix = WeightMatrix::f32(m.storage.emplace_back(std::move(values)).data(), rows, cols);
+  return out;
+}
+
 template <class Fetch>
 void load_all(LoadedGemma3& m, Fetch fetch) {
   m.weights.layers.resize(static_cast<size_t>(m.config.num_hidden_layers));
   m.storage.reserve(text_tensors(m.config).size());
-  for_each_tensor(m.config,
-                  [&](const TensorDesc& d) { assign(m.weights, d, m.storage.emplace_back(fetch(d)).data()); });
+  m.qstorage.reserve(text_tensors(m.config).size());
+  for_each_tensor(m.config, [&](const TensorDesc& d) { assign(m.weights, d, fetch(d)); });
+}
+
+std::vector<float> dequantize_tensor(const GgufTensorInfo& t) {
+  std::vector<float> out(t.n_elements());
+  const int64_t row = static_cast<int64_t>(t.ne[0]), rows = static_cast<int64_t>(t.n_elements() / t.ne[0]);
+  const size_t row_bytes = ggml_row_size(t.type, t.ne[0]);
+  for (int64_t r = 0; r < rows; ++r) dequantize_row(t.type, t.data.data() + r * row_bytes, out.data() + r * row, row);
+  return out;
 }
 
 }  // namespace
 
-LoadedGemma3 load_gemma3_fp32(const HfModelFolder& folder) {
+std::optional<GgmlType> parse_quant_on_load(std::string_view name) {
+  if (name == "q8_0") return GgmlType::Q8_0;
+  if (name == "q4_0") return GgmlType::Q4_0;
+  return std::nullopt;
+}
+
+uint64_t LoadedGemma3::weight_bytes() const {
+  uint64_t total = 0;
+  auto add = [&](const WeightMatrix& w) { total += w.row_bytes() * static_cast<uint64_t>(w.rows); };
+  add(weights.embed);
+  const uint64_t C = static_cast<uint64_t>(config.hidden_size), D = static_cast<uint64_t>(config.head_dim);
+  total += C * 4;
+  for (const auto& L : weights.layers) {
+    for (const WeightMatrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) add(*w);
+    total += (4 * C + 2 * D) * 4;
+  }
+  return total;
+}
+
+LoadedGemma3 load_gemma3(const HfModelFolder& folder, const LoadOptions& options) {
   LoadedGemma3 m;
   m.config = folder.config();
   load_all(m, [&](const TensorDesc& d) {
@@ -59,32 +119,41 @@ LoadedGemma3 load_gemma3_fp32(const HfModelFolder& folder) {
     std::vector<float> buf = folder.tensor(d.name).to_f32();
     if (d.role == TensorRole::kNorm)
       for (float& w : buf) w += 1.0f;  // HF computes (1 + w) in fp32: the same value
-    return buf;
+    return keep(m, d, std::move(buf), options);
+  });
+  return m;
+}
+
+LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions& options) {
+  LoadedGemma3 m;
+  m.config = config_from_gguf(*file);
+  const bool in_place = !options.dequantize && !options.quant;
+  if (in_place) m.gguf = file;
+  load_all(m, [&](const TensorDesc& d) {
+    if (d.role == TensorRole::kLmHead)
+      fail(file->source_name() + ": separate output.weight is not supported for Gemma 3");
+    const GgufTensorInfo& t = file->tensor(*gguf_tensor_name(d.name));
+    uint64_t numel = 1;
+    for (int64_t s : d.shape) numel *= static_cast<uint64_t>(s);
+    if (t.n_elements() != numel || static_cast<int64_t>(t.ne[0]) != d.shape.back())
+      fail(file->source_name() + ": " + t.name + ": shape does not match the config (expected " +
+           std::to_string(d.shape.back()) + " columns, " + std::to_string(numel) + " elements)");
+    if (!quant_row_supported(t.type))
+      fail(file->source_name() + ": " + t.name + ": tensor type " + std::string(ggml_info(t.type).name) +
+           " is not supported");
+    if (in_place && d.role != TensorRole::kNorm) {
+      Loaded out;
+      out.matrix = {t.type, t.data.data(), d.shape[0], d.shape[1]};
+      return out;
+    }
+    return keep(m, d, dequantize_tensor(t), options);  // GGUF norms already hold the gain 1 + w
   });
   return m;
 }
 
 LoadedGemma3 load_gemma3_fp32(const GgufFile& file) {
-  LoadedGemma3 m;
-  m.config = config_from_gguf(file);
-  load_all(m, [&](const TensorDesc& d) {
-    if (d.role == TensorRole::kLmHead) fail(file.source_name() + ": separate output.weight is not supported for Gemma 3");
-    const GgufTensorInfo& t = file.tensor(*gguf_tensor_name(d.name));
-    uint64_t numel = 1;
-    for (int64_t s : d.shape) numel *= static_cast<uint64_t>(s);
-    if (t.n_elements() != numel)
-      fail(file.source_name() + ": " + t.name + ": " + std::to_string(t.n_elements()) + " elements, expected " +
-           std::to_string(numel));
-    if (!quant_row_supported(t.type))
-      fail(file.source_name() + ": " + t.name + ": tensor type " + std::string(ggml_info(t.type).name) +
-           " is not supported");
-    std::vector<float> out(numel);
-    const int64_t row = static_cast<int64_t>(t.ne[0]), rows = static_cast<int64_t>(numel / t.ne[0]);
-    const size_t row_bytes = ggml_row_size(t.type, t.ne[0]);
-    for (int64_t r = 0; r < rows; ++r) dequantize_row(t.type, t.data.data() + r * row_bytes, out.data() + r * row, row);
-    return out;  // GGUF norms already hold the gain 1 + w
-  });
-  return m;
+  // A non-owning alias: nothing in the result points into the file when everything is dequantised.
+  return load_gemma3(std::shared_ptr<const GgufFile>(std::shared_ptr<const GgufFile>(), &file), {.dequantize = true, .quant = std::nullopt});
 }
 
 }  // namespace scitune

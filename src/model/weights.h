@@ -1,22 +1,47 @@
-// Weights for the fp32 Gemma 3 forward, loaded from an HF model folder or a GGUF: every tensor converted to fp32 (zero
-// copy is a later optimisation), norm weights turned into gains (1 + w), the tied head sharing the embedding.
+// Weights for the Gemma 3 forward, from an HF model folder or a GGUF file.
+//  - GGUF: linear weights and the embedding are used in place, in their stored type (the file stays mmapped);
+//    norms are read as fp32 gains (GGUF stores the gain 1 + w).
+//  - HF folder: every tensor converted to fp32 (bf16/f16 widen exactly), norms turned into gains (1 + w).
+//  - LoadOptions::dequantize: everything fp32 (the exact path the golden tests and training use).
+//  - LoadOptions::quant: linear weights and the embedding quantised on load (like llama-quantize, no imatrix).
 #pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
-#include "model/gemma3.h"
 #include "io/gguf.h"
+#include "model/gemma3.h"
 #include "model/hf_folder.h"
 
 namespace scitune {
 
-struct LoadedGemma3 {
-  ModelConfig config;
-  std::vector<std::vector<float>> storage;  // owns every array the views point into
-  Gemma3Weights weights;
+struct LoadOptions {
+  bool dequantize = false;            // every weight as fp32
+  std::optional<GgmlType> quant;      // quantise linear weights + embedding to this type on load
 };
 
-LoadedGemma3 load_gemma3_fp32(const HfModelFolder& folder);
-// From a gemma3 GGUF: every tensor dequantised to fp32 (norms already hold the gain there).
+// The types --quant accepts: every weight dimension of a Gemma 3 is a multiple of their 32-value blocks
+// (K-quants need 256, which 640-wide models do not have).
+std::optional<GgmlType> parse_quant_on_load(std::string_view name);
+inline constexpr std::string_view kQuantOnLoadNames = "q8_0, q4_0";
+
+struct LoadedGemma3 {
+  ModelConfig config;
+  std::vector<std::vector<float>> storage;     // fp32 arrays the views point into
+  std::vector<std::vector<uint8_t>> qstorage;  // quantised-on-load arrays
+  std::shared_ptr<const GgufFile> gguf;        // keeps in-place GGUF tensor data mapped
+  Gemma3Weights weights;
+  // Bytes of weight data the forward reads (linear + embedding + norms), for bandwidth figures.
+  uint64_t weight_bytes() const;
+};
+
+LoadedGemma3 load_gemma3(const HfModelFolder& folder, const LoadOptions& options = {});
+LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions& options = {});
+
+// Everything fp32 (compatibility names used by tests and the fp32 paths).
+inline LoadedGemma3 load_gemma3_fp32(const HfModelFolder& folder) { return load_gemma3(folder, {.dequantize = true, .quant = std::nullopt}); }
 LoadedGemma3 load_gemma3_fp32(const GgufFile& file);
 
 }  // namespace scitune

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cmath>
 #include <filesystem>
+#include <memory>
 
 #include "model/weights.h"
 #include "util/paths.h"
@@ -34,6 +36,41 @@ TEST(Gemma3Real, GreedyContinuationMatchesLlamaCpp) {
     ASSERT_EQ(next, expected) << "after " << T << " tokens";
     ids.push_back(next);
   }
+}
+
+}  // namespace
+}  // namespace scitune
+
+namespace scitune {
+namespace {
+
+// The in-place quantised forward (vec_dot on Q8_0-quantised activations while decoding, dequantised panels
+// for prompts) against the all-fp32 forward: same greedy token, logits within the activation-quantisation noise.
+TEST(Gemma3Real, InPlaceQuantisedWeightsMatchDequantisedForward) {
+  const std::filesystem::path model = default_model_path();
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "real model not in the cache (run scripts/fetch_model.sh)";
+  auto file = std::make_shared<const GgufFile>(GgufFile::open(model));
+  LoadedGemma3 q = load_gemma3(file), f = load_gemma3_fp32(*file);
+  EXPECT_EQ(q.weights.layers[0].q.type, GgmlType::Q5_0);
+  Gemma3 gq(q.config, q.weights), gf(f.config, f.weights);
+  const std::vector<int32_t> ids = {2, 818, 5279, 529, 7001, 563};
+  const int64_t V = q.config.vocab_size, T = static_cast<int64_t>(ids.size());
+  std::vector<float> lf(T * V), lq(V);
+  std::vector<int64_t> len = {T};
+  gf.forward(ids, len, 1, T, lf.data());
+  // Decode-style: one token at a time through the cache, so the vec_dot path runs.
+  KvCache cache = gq.new_cache(64);
+  std::vector<float> h;
+  for (int32_t id : ids) h = gq.forward_cached(std::span<const int32_t>(&id, 1), cache);
+  gq.lm_head(lq.data(), h.data(), 1);
+  const float* want = lf.data() + (T - 1) * V;
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < V; ++i) {
+    num = std::max(num, std::fabs(static_cast<double>(lq[i]) - want[i]));
+    den = std::max(den, std::fabs(static_cast<double>(want[i])));
+  }
+  EXPECT_LT(num / den, 6e-2);  // measured 3.9e-2: Q8_0 activations through 18 layers
+  EXPECT_EQ(std::max_element(lq.begin(), lq.end()) - lq.begin(), std::max_element(want, want + V) - want);
 }
 
 }  // namespace

@@ -54,6 +54,55 @@ SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+
+// Attention of n queries (positions qpos0..qpos0+n-1) over L key/value rows whose positions are kpos[s]
+// (-1: never attended) as matrix products: per head S = scale * Q K^T (sgemm), masked softmax per row, then
+// O = P V (sgemm). Queries at or beyond n_live get zero output (padding). probs, when non-null, receives
+// P as [H, n, L]. The full [n, L] score block is computed even where the causal mask discards half of it:
+// sgemm is an order of magnitude faster than the per-pair dot products that would skip it.
+void attention_gemm(float* out, int64_t out_ld, float* probs, const float* q, int64_t q_ld, const float* k,
+                    const float* v, int64_t kv_ld, const int64_t* kpos, int64_t L, int64_t n, int64_t qpos0,
+                    int64_t n_live, int64_t H, int64_t G, int64_t D, float scale, int64_t window, float cap) {
+  const int64_t group = H / G;
+  thread_local std::vector<float> scores_tls;
+  std::vector<float>& scores = scores_tls;
+  if (!probs) scores.resize(static_cast<size_t>(n * L));
+  for (int64_t h = 0; h < H; ++h) {
+    const int64_t g = h / group;
+    float* S = probs ? probs + h * n * L : scores.data();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(L),
+                static_cast<int>(D), scale, q + h * D, static_cast<int>(q_ld), k + g * D, static_cast<int>(kv_ld),
+                0.0f, S, static_cast<int>(L));
+    ThreadPool::global().parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        float* row = S + i * L;
+        const int64_t p = qpos0 + i;
+        if (i >= n_live) {
+          std::fill(row, row + L, 0.0f);
+          continue;
+        }
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t s = 0; s < L; ++s) {
+          const int64_t kp = kpos[s];
+          if (kp < 0 || kp > p || (window > 0 && kp <= p - window)) {
+            row[s] = -std::numeric_limits<float>::infinity();
+            continue;
+          }
+          if (cap > 0) row[s] = cap * std::tanh(row[s] / cap);
+          mx = std::max(mx, row[s]);
+        }
+        float sum = 0;
+        for (int64_t s = 0; s < L; ++s) sum += (row[s] = row[s] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(row[s] - mx));
+        const float inv = 1.0f / sum;
+        for (int64_t s = 0; s < L; ++s) row[s] *= inv;
+      }
+    });
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(D),
+                static_cast<int>(L), 1.0f, S, static_cast<int>(L), v + g * D, static_cast<int>(kv_ld), 0.0f,
+                out + h * D, static_cast<int>(out_ld));
+  }
+}
+
 }  // namespace
 
 void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps) {
@@ -100,6 +149,12 @@ void softcap(float* x, int64_t n, float c) {
 
 void attention(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
                int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float cap) {
+  if (T >= kAttentionGemmRows) {
+    std::vector<int64_t> kpos(static_cast<size_t>(T));
+    for (int64_t s = 0; s < T; ++s) kpos[s] = s < valid_len ? s : -1;
+    return attention_gemm(out, H * D, probs, q, H * D, k, v, G * D, kpos.data(), T, T, 0, valid_len, H, G, D, scale,
+                          window, cap);
+  }
   const int64_t group = H / G;
   // One task per (head, query row): rows are independent, so work splits evenly despite the causal triangle.
   ThreadPool::global().parallel_for(H * T, [&](int64_t b, int64_t e) {
@@ -135,6 +190,14 @@ void attention(float* out, float* probs, const float* q, const float* k, const f
 void attention_cached(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t cap,
                       int64_t pos0, int64_t n, int64_t H, int64_t G, int64_t D, float scale, int64_t window,
                       float cap_logits) {
+  if (n >= kAttentionGemmRows) {
+    // Slot s holds the latest position p <= pos0 + n - 1 with p % cap == s.
+    const int64_t L = std::min(pos0 + n, cap), last = pos0 + n - 1;
+    std::vector<int64_t> kpos(static_cast<size_t>(L));
+    for (int64_t s = 0; s < L; ++s) kpos[s] = s + cap * ((last - s) / cap);
+    return attention_gemm(out, H * D, nullptr, q, H * D, k_cache, v_cache, G * D, kpos.data(), L, n, pos0, n, H, G,
+                          D, scale, window, cap_logits);
+  }
   const int64_t group = H / G;
   ThreadPool::global().parallel_for(H * n, [&](int64_t b, int64_t e) {
     std::vector<float> s;

@@ -23,6 +23,9 @@ void rope_inv_freq(float* inv_freq, int64_t D, double base, double linear_factor
 // out[n] = gelu_tanh(gate[n]) * up[n]   (GeGLU with PyTorch's tanh approximation)
 void geglu(float* out, const float* gate, const float* up, int64_t n);
 
+// Query rows from which attention runs as sgemm products (full score blocks) instead of per-pair dots.
+inline constexpr int64_t kAttentionGemmRows = 4;
+
 // Causal self-attention for one sequence. q[T,H,D], k/v[T,G,D] (head-major rows), out[T,H,D].
 // Query t attends kv s with s <= t and, when window > 0, s > t - window; kv positions >= valid_len are
 // padding and never attended (queries at t >= valid_len produce zeros). softcap > 0 applies c*tanh(s/c).

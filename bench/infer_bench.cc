@@ -1,0 +1,93 @@
+// Inference speed on one model file, llama-bench style: prompt processing (pp, tokens/s over a prompt of
+// --prompt tokens) and text generation (tg, tokens/s over --decode greedy tokens after a 1-token prompt), plus
+// a STREAM-like copy bandwidth and decode as a fraction of the bandwidth limit (weight bytes read per token).
+//   infer_bench MODEL [--prompt 512] [--decode 128] [--reps 2] [--quant q8_0|q4_0]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.h"
+#include "model/load.h"
+
+using namespace scitune;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Copy bandwidth (read + write bytes per second) over buffers far larger than the caches, both threads.
+double copy_bandwidth() {
+  const size_t n = size_t{1} << 26;  // 256 MiB per buffer
+  std::vector<float> a(n, 1.0f), b(n, 0.0f);
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    auto t0 = Clock::now();
+    ThreadPool::global().parallel_for(static_cast<int64_t>(n), [&](int64_t s, int64_t e) {
+      std::memcpy(b.data() + s, a.data() + s, static_cast<size_t>(e - s) * sizeof(float));
+    });
+    best = std::max(best, 2.0 * n * sizeof(float) / seconds_since(t0));
+  }
+  return best;
+}
+
+int32_t argmax(const std::vector<float>& v) {
+  return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: infer_bench MODEL [--prompt N] [--decode N] [--reps N] [--quant TYPE]\n");
+    return 1;
+  }
+  int64_t n_prompt = 512, n_decode = 128, reps = 2;
+  LoadOptions opts;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--prompt") n_prompt = std::atoll(argv[i + 1]);
+    else if (k == "--decode") n_decode = std::atoll(argv[i + 1]);
+    else if (k == "--reps") reps = std::atoll(argv[i + 1]);
+    else if (k == "--quant") opts.quant = parse_quant_on_load(argv[i + 1]);
+  }
+  try {
+    LoadedGemma3 m = load_model(argv[1], opts);
+    Gemma3 net(m.config, m.weights);
+    const int64_t V = m.config.vocab_size;
+    std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
+    for (int64_t i = 0; i < n_prompt; ++i) prompt[i] = static_cast<int32_t>(2 + (i * 7919) % (V - 2));
+    double pp = 0, tg = 0;
+    for (int64_t r = 0; r < reps; ++r) {
+      KvCache cache = net.new_cache(n_prompt + n_decode + 1);
+      auto t0 = Clock::now();
+      net.forward_cached(prompt, cache);
+      pp = std::max(pp, n_prompt / seconds_since(t0));
+
+      KvCache dc = net.new_cache(n_decode + 1);
+      std::vector<float> logits(static_cast<size_t>(V));
+      int32_t id = 2;
+      t0 = Clock::now();
+      for (int64_t i = 0; i < n_decode; ++i) {
+        auto h = net.forward_cached(std::span<const int32_t>(&id, 1), dc);
+        net.lm_head(logits.data(), h.data(), 1);
+        id = argmax(logits);
+      }
+      tg = std::max(tg, n_decode / seconds_since(t0));
+    }
+    const double bw = copy_bandwidth();
+    const double bytes = static_cast<double>(m.weight_bytes());
+    std::printf("model %s: %.1f MiB of weights read per token\n", argv[1], bytes / (1 << 20));
+    std::printf("pp%lld %.1f tok/s\ntg%lld %.1f tok/s\n", static_cast<long long>(n_prompt), pp,
+                static_cast<long long>(n_decode), tg);
+    std::printf("copy bandwidth %.1f GB/s; decode limit %.1f tok/s; decode at %.0f%% of it\n", bw / 1e9,
+                bw / bytes, 100.0 * tg * bytes / bw);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

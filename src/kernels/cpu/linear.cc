@@ -1,0 +1,127 @@
+#include "kernels/cpu/linear.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/matvec_vnni.h"
+#include "kernels/cpu/ops.h"
+#include "kernels/cpu/thread_pool.h"
+#include "quant/quants.h"
+#include "util/error.h"
+
+namespace scitune::ops {
+
+namespace {
+
+// Decoding path: quantise the few activation rows once, then one vec_dot per (weight row, activation row),
+// weight rows split over the threads so each quantised row is read from memory once.
+void linear_vec_dot(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate) {
+  const int64_t K = w.cols, N = w.rows;
+  if (vnni_matvec_available(w.type)) {
+    thread_local ActivationQ8 act_tls;  // named through a local reference: workers must see the caller's copy
+    ActivationQ8& act = act_tls;
+    act.quantize(x, T, K);
+    ThreadPool::global().parallel_for(N, [&](int64_t r0, int64_t r1) { vnni_matvec(y, act, w, r0, r1, accumulate); });
+    return;
+  }
+  const GgmlType at = vec_dot_activation_type(w.type);
+  const size_t a_bytes = ggml_row_size(at, static_cast<uint64_t>(K));
+  thread_local std::vector<uint8_t> act_buf;
+  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  if (at != GgmlType::F32) {
+    act_buf.resize(a_bytes * static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t) quantize_row(at, x + t * K, act_buf.data() + t * a_bytes, K);
+    act = act_buf.data();
+  }
+  const size_t w_bytes = w.row_bytes();
+  ThreadPool::global().parallel_for(N, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* wr = w.data + static_cast<size_t>(r) * w_bytes;
+      for (int64_t t = 0; t < T; ++t) {
+        const float d = vec_dot(w.type, wr, act + t * a_bytes, K);
+        float& out = y[t * N + r];
+        out = accumulate ? out + d : d;
+      }
+    }
+  });
+}
+
+// Weight rows per dequantised panel: about 4 MiB of fp32, at least 16 rows.
+int64_t panel_rows(const WeightMatrix& w) { return std::max<int64_t>(16, (int64_t{1} << 20) / w.cols); }
+
+void dequantize_panel(float* out, const WeightMatrix& w, int64_t r0, int64_t rows) {
+  ThreadPool::global().parallel_for(rows, [&](int64_t a, int64_t b) {
+    for (int64_t r = a; r < b; ++r) dequantize_row(w.type, w.row(r0 + r), out + r * w.cols, w.cols);
+  });
+}
+
+std::vector<float>& panel_buffer(const WeightMatrix& w) {
+  thread_local std::vector<float> buf;
+  buf.resize(static_cast<size_t>(std::min(panel_rows(w), w.rows) * w.cols));
+  return buf;
+}
+
+}  // namespace
+
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate) {
+  const int64_t K = w.cols, N = w.rows;
+  if (T == 0 || N == 0) return;
+  if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
+  if (T < kLinearGemmRows && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
+  std::vector<float>& panel = panel_buffer(w);
+  const int64_t P = panel_rows(w);
+  for (int64_t r0 = 0; r0 < N; r0 += P) {
+    const int64_t rows = std::min(P, N - r0);
+    dequantize_panel(panel.data(), w, r0, rows);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(rows),
+                static_cast<int>(K), 1.0f, x, static_cast<int>(K), panel.data(), static_cast<int>(K),
+                accumulate ? 1.0f : 0.0f, y + r0, static_cast<int>(N));
+  }
+}
+
+void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate) {
+  const int64_t K = w.cols, N = w.rows;
+  if (T == 0) return;
+  if (N == 0) {
+    if (!accumulate) std::fill(dx, dx + T * K, 0.0f);
+    return;
+  }
+  if (w.is_f32()) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(T), static_cast<int>(K),
+                static_cast<int>(N), 1.0f, dy, static_cast<int>(N), reinterpret_cast<const float*>(w.data),
+                static_cast<int>(K), accumulate ? 1.0f : 0.0f, dx, static_cast<int>(K));
+    return;
+  }
+  std::vector<float>& panel = panel_buffer(w);
+  const int64_t P = panel_rows(w);
+  for (int64_t r0 = 0; r0 < N; r0 += P) {
+    const int64_t rows = std::min(P, N - r0);
+    dequantize_panel(panel.data(), w, r0, rows);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(T), static_cast<int>(K),
+                static_cast<int>(rows), 1.0f, dy + r0, static_cast<int>(N), panel.data(), static_cast<int>(K),
+                (accumulate || r0 > 0) ? 1.0f : 0.0f, dx, static_cast<int>(K));
+  }
+}
+
+void weight_row(float* out, const WeightMatrix& w, int64_t r) { dequantize_row(w.type, w.row(r), out, w.cols); }
+
+namespace ref {
+
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate) {
+  const int64_t K = w.cols, N = w.rows;
+  std::vector<float> row(static_cast<size_t>(K));
+  for (int64_t n = 0; n < N; ++n) {
+    dequantize_row(w.type, w.row(n), row.data(), K);
+    for (int64_t t = 0; t < T; ++t) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(x[t * K + k]) * row[k];
+      float& out = y[t * N + n];
+      out = static_cast<float>(accumulate ? out + acc : acc);
+    }
+  }
+}
+
+}  // namespace ref
+}  // namespace scitune::ops

@@ -1,0 +1,50 @@
+// Linear layers over frozen weights in any storage the model files use: F32, F16, BF16 and the ggml block
+// types (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, ...). The weights are read in place (a GGUF stays mmapped and is
+// never dequantised whole):
+//  - few rows (decoding): activations are quantised to the weight type's partner format and each output is
+//    one vec_dot, as llama.cpp does, so the quantised bytes are read once per token;
+//  - many rows (prompt, scoring, training): a panel of weight rows is dequantised to fp32 and multiplied with
+//    OpenBLAS sgemm; the dequantisation is amortised over the rows.
+// Legend: T activation rows, K in features (cols), N out features (rows of the weight).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/ggml_type.h"
+
+namespace scitune {
+
+// A weight matrix [rows = N, cols = K] as PyTorch stores a Linear weight, one ggml row per output feature.
+struct WeightMatrix {
+  GgmlType type = GgmlType::F32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0, cols = 0;
+
+  static WeightMatrix f32(const float* p, int64_t rows, int64_t cols) {
+    return {GgmlType::F32, reinterpret_cast<const uint8_t*>(p), rows, cols};
+  }
+  size_t row_bytes() const { return ggml_row_size(type, static_cast<uint64_t>(cols)); }
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes(); }
+  bool is_f32() const { return type == GgmlType::F32; }
+  explicit operator bool() const { return data != nullptr; }
+};
+
+namespace ops {
+
+// y[T,N] = x[T,K] · W^T (+ y when accumulate).
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate = false);
+// dx[T,K] = dy[T,N] · W (+ dx when accumulate): the input gradient through a frozen weight.
+void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate = false);
+// out[K] = row r of W in fp32.
+void weight_row(float* out, const WeightMatrix& w, int64_t r);
+
+// Rows of activations at which linear() switches from vec_dot to dequantise + sgemm.
+inline constexpr int64_t kLinearGemmRows = 8;
+
+namespace ref {
+// Dequantises W whole and multiplies in double.
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate);
+}  // namespace ref
+
+}  // namespace ops
+}  // namespace scitune
