@@ -3,11 +3,14 @@
 //   input:  input_ids int64 [B,T]; optional labels int64 [B,T] (-100 = ignored); optional attention_mask
 //           int64 [B,T] (1 = token, 0 = right padding)
 //   output: logits f32 [B,T,V]; loss f32 [1] when labels are given (HF: mean shifted cross-entropy)
+// --adapter DIR applies a PEFT LoRA adapter; --grads (needs labels) adds grad.<adapter tensor> f32: d loss / d param.
 #include <filesystem>
+#include <optional>
 
 #include "cli/commands.h"
 #include "io/safetensors.h"
 #include "model/load.h"
+#include "train/gemma3_lora.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -16,8 +19,8 @@ namespace scitune::cli {
 namespace {
 
 struct ScoreOptions {
-  std::string model, input, output;
-  bool force = false;
+  std::string model, input, output, adapter;
+  bool force = false, grads = false;
 };
 
 std::vector<int64_t> read_ids(const SafetensorsFile& f, const char* name, int64_t B, int64_t T) {
@@ -53,6 +56,8 @@ void run_score(const ScoreOptions& o) {
       lengths[b] = n;
     }
   }
+  if (o.grads && o.adapter.empty()) fail("--grads needs --adapter (gradients are for the adapter's tensors)");
+  if (o.grads && !in.contains("labels")) fail(o.input + ": --grads needs labels in the input");
   LoadedGemma3 model = load_model_fp32(o.model);
   const int64_t V = model.config.vocab_size;
   std::vector<int32_t> ids(ids64.size());
@@ -65,21 +70,44 @@ void run_score(const ScoreOptions& o) {
   if (T > model.config.max_position_embeddings)
     fail(o.input + ": sequence length " + std::to_string(T) + " exceeds the model's context of " +
          std::to_string(model.config.max_position_embeddings));
-  Gemma3 net(model.config, model.weights);
   std::vector<float> logits(static_cast<size_t>(B * T * V));
-  net.forward(ids, lengths, B, T, logits.data());
+  std::optional<LoraAdapter> adapter;
+  if (!o.adapter.empty()) adapter = LoraAdapter::load(o.adapter, model.config);
+  std::optional<std::vector<int64_t>> labels;
+  if (in.contains("labels")) labels = read_ids(in, "labels", B, T);
+  if (adapter) {
+    Gemma3Lora net(model.config, model.weights, &*adapter);
+    net.logits(ids, lengths, B, T, logits.data());
+  } else {
+    Gemma3 net(model.config, model.weights);
+    net.forward(ids, lengths, B, T, logits.data());
+  }
 
   std::vector<TensorData> out;
   out.push_back({{"logits", DType::F32, {B, T, V}},
                  {reinterpret_cast<const uint8_t*>(logits.data()), logits.size() * sizeof(float)}});
   float loss = 0;
-  if (in.contains("labels")) {
-    auto labels = read_ids(in, "labels", B, T);
+  if (labels) {
     int64_t count = 0;
-    loss = static_cast<float>(causal_lm_loss(logits.data(), labels.data(), B, T, V, &count));
+    loss = static_cast<float>(causal_lm_loss(logits.data(), labels->data(), B, T, V, &count));
     out.push_back({{"loss", DType::F32, {1}}, {reinterpret_cast<const uint8_t*>(&loss), sizeof loss}});
     if (verbosity() > 0) std::fprintf(stderr, "loss %.6f over %lld label tokens\n", loss, static_cast<long long>(count));
+    if (o.grads && count > 0) {
+      Gemma3Lora net(model.config, model.weights, &*adapter);
+      TrainOptions eval;
+      eval.training = false;  // the gradient of the loss written above: no dropout
+      adapter->zero_grad();
+      net.step(ids, lengths, *labels, B, T, 1.0f / static_cast<float>(count), /*backward=*/true, eval);
+    }
   }
+  if (o.grads)
+    for (const LoraModule& m : adapter->modules())
+      for (bool is_a : {true, false}) {
+        const std::vector<float>& g = is_a ? m.dA : m.dB;
+        out.push_back({{"grad." + LoraAdapter::tensor_name(m, is_a), DType::F32,
+                        is_a ? std::vector<int64_t>{m.r, m.in} : std::vector<int64_t>{m.out, m.r}},
+                       {reinterpret_cast<const uint8_t*>(g.data()), g.size() * sizeof(float)}});
+      }
   write_safetensors(o.output, out, {{"format", "pt"}, {"producer", "scitune score"}},
                     o.force ? Overwrite::kYes : Overwrite::kNo);
 }
@@ -92,6 +120,8 @@ void register_score(CLI::App& app) {
   cmd->add_option("--model", o->model, "HF model folder or gemma3 GGUF")->required();
   cmd->add_option("--input", o->input, "safetensors with input_ids [B,T] (+ labels, attention_mask)")->required();
   cmd->add_option("--output", o->output, "safetensors to write: logits [B,T,V] (+ loss)")->required();
+  cmd->add_option("--adapter", o->adapter, "PEFT LoRA adapter folder to apply");
+  cmd->add_flag("--grads", o->grads, "Also write grad.<adapter tensor> (needs --adapter and labels)");
   cmd->add_flag("--force", o->force, "Replace the output file if it exists");
   cmd->callback([o] { run_score(*o); });
 }
