@@ -6,6 +6,9 @@
 namespace scitune::cli {
 
 void register_demo(CLI::App& app);
+void register_generate(CLI::App& app);
+void register_chat(CLI::App& app);
+void register_perplexity(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_init(CLI::App& app);
 void register_score(CLI::App& app);
@@ -15,9 +18,12 @@ void register_chat_template(CLI::App& app);
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
   register_demo(app);
+  register_generate(app);
+  register_chat(app);
   register_inspect(app);
   register_init(app);
   register_score(app);
+  register_perplexity(app);
   register_tokenize(app);
   register_chat_template(app);
 }

@@ -57,25 +57,29 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
       up(N * F);
   for (int64_t l = 0; l < cfg_.num_hidden_layers; ++l) {
     const Gemma3LayerWeights& lw = w_.layers[l];
+    auto proj = [&](int p, float* out, const float* in, const WeightMatrix& w) {
+      ops::linear(out, in, w, N);
+      if (hook_) hook_(l, p, in, out, N);
+    };
     ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
-    ops::linear(q.data(), a.data(), lw.q, N);
-    ops::linear(k.data(), a.data(), lw.k, N);
-    ops::linear(v.data(), a.data(), lw.v, N);
+    proj(0, q.data(), a.data(), lw.q);
+    proj(1, k.data(), a.data(), lw.k);
+    proj(2, v.data(), a.data(), lw.v);
     ops::rmsnorm(q.data(), nullptr, q.data(), lw.q_norm, N * H, D, eps);
     ops::rmsnorm(k.data(), nullptr, k.data(), lw.k_norm, N * G, D, eps);
     const float* inv = cfg_.is_sliding(l) ? inv_freq_local_.data() : inv_freq_global_.data();
     ops::rope_neox(q.data(), pos, inv, N, H, D);
     ops::rope_neox(k.data(), pos, inv, N, G, D);
     attend(l, q.data(), k.data(), v.data(), att.data());
-    ops::linear(o.data(), att.data(), lw.o, N);
+    proj(3, o.data(), att.data(), lw.o);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_attn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
 
     ops::rmsnorm(a.data(), nullptr, x, lw.ffn_norm, N, C, eps);
-    ops::linear(gate.data(), a.data(), lw.gate, N);
-    ops::linear(up.data(), a.data(), lw.up, N);
+    proj(4, gate.data(), a.data(), lw.gate);
+    proj(5, up.data(), a.data(), lw.up);
     ops::geglu(gate.data(), gate.data(), up.data(), N * F);
-    ops::linear(o.data(), gate.data(), lw.down, N);
+    proj(6, o.data(), gate.data(), lw.down);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_ffn_norm, N, C, eps);
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
   }

@@ -42,9 +42,15 @@ struct KvCache {
   int64_t max_len = 0;
 };
 
+// Adds a correction to the output of projection `proj` (0..6 = q, k, v, o, gate, up, down; the order of
+// train/lora.h Proj) of `layer`: y[N, out] += f(x[N, in]). This is how a LoRA adapter joins inference without the
+// model depending on the training code.
+using ProjectionHook = std::function<void(int64_t layer, int proj, const float* x, float* y, int64_t N)>;
+
 class Gemma3 {
  public:
   Gemma3(const ModelConfig& config, Gemma3Weights weights);
+  void set_projection_hook(ProjectionHook hook) { hook_ = std::move(hook); }
 
   // ids[B*T] (row-major), lengths[B] = valid tokens per row (the rest is padding, never attended).
   // Writes logits[B*T*V] when non-null (padding rows get the logits of their own embedding path, as HF does,
@@ -67,6 +73,7 @@ class Gemma3 {
  private:
   ModelConfig cfg_;
   Gemma3Weights w_;
+  ProjectionHook hook_;
   std::vector<float> inv_freq_local_, inv_freq_global_;
   void embed(float* x, std::span<const int32_t> ids) const;
   // The layer stack over N rows of x in place (pos[N]: each row's position); attend(layer, q, k, v, att)

@@ -92,7 +92,8 @@ std::vector<int32_t> generate_greedy(Gemma3& model, std::span<const int32_t> pro
   o.sampling.do_sample = false;
   o.sampling.repetition_penalty = 1.0;
   TokenCallback cb;
-  if (on_token) cb = [&](int32_t id) {
+  if (on_token)
+    cb = [&](int32_t id) {
       on_token(id);
       return true;
     };

@@ -26,10 +26,10 @@ enum class StopReason { kStopToken, kMaxTokens, kContextFull, kCallback };
 struct GenerateResult {
   std::vector<int32_t> ids;  // the kept tokens, in order (no stop token)
   StopReason reason = StopReason::kMaxTokens;
-  int32_t stop_id = -1;           // the stop token chosen, when reason == kStopToken
-  int64_t prompt_tokens = 0;      // tokens run through the model before the first choice
-  double prompt_seconds = 0;      // time to run them
-  double decode_seconds = 0;      // time from the first choice to the end
+  int32_t stop_id = -1;       // the stop token chosen, when reason == kStopToken
+  int64_t prompt_tokens = 0;  // tokens run through the model before the first choice
+  double prompt_seconds = 0;  // time to run them
+  double decode_seconds = 0;  // time from the first choice to the end
 };
 
 // on_token(id) is called for each kept token as soon as it is chosen; returning false stops generation
@@ -65,8 +65,8 @@ std::vector<int32_t> generate_greedy(Gemma3& model, std::span<const int32_t> pro
 class StopStrings {
  public:
   explicit StopStrings(std::vector<std::string> stops);  // UserError for an empty string
-  std::string push(std::string_view text);                // the text now safe to show
-  std::string finish();                                   // what was held back (nothing once stopped)
+  std::string push(std::string_view text);               // the text now safe to show
+  std::string finish();                                  // what was held back (nothing once stopped)
   bool stopped() const { return stopped_; }
 
  private:

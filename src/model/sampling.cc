@@ -42,8 +42,8 @@ void Sampler::apply_repetition_penalty(std::span<float> logits, std::span<const 
   const float p = static_cast<float>(o_.repetition_penalty);
   for (int32_t id : history) {
     if (id < 0 || id >= V)
-      fail("sampling: history token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-           std::to_string(V) + ")");
+      fail("sampling: history token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(V) +
+           ")");
     if (seen_[id]) continue;  // HF gathers and scatters: each distinct id is penalised once
     seen_[id] = 1;
     float& l = logits[id];
@@ -91,19 +91,43 @@ void Sampler::all_candidates(std::span<const float> logits) {
 }
 
 void Sampler::keep_nucleus() {
+  // Keep the first K candidates in rank order, K the smallest count whose mass reaches top_p. Found by a
+  // quickselect on mass (expected linear time) rather than sorting a 262k vocabulary: split at the median,
+  // keep the upper half whole when its mass does not reach top_p yet, else look inside it.
   auto by_rank = [](const Candidate& a, const Candidate& b) { return ranks_before(a.logit, a.id, b.logit, b.id); };
-  const size_t n = cand_.size();
-  // Sort only the head the nucleus needs: most of a 262k vocabulary is never looked at.
-  for (size_t m = std::min<size_t>(n, 1024);; m = std::min(n, m * 8)) {
-    std::partial_sort(cand_.begin(), cand_.begin() + static_cast<ptrdiff_t>(m), cand_.end(), by_rank);
-    double before = 0;  // probability mass ranked above candidate j
-    size_t keep = 0;
-    while (keep < m && (keep == 0 || before < o_.top_p)) before += cand_[keep++].p;
-    if (keep < m || m == n) {
-      cand_.resize(keep);
-      return;
+  auto at = [&](size_t i) { return cand_.begin() + static_cast<ptrdiff_t>(i); };
+  // First narrow with cheap passes: {p >= t} is a prefix in rank order (p grows with the logit), so once its
+  // mass reaches top_p the nucleus lies inside it. A peaked distribution narrows to a few hundred tokens.
+  if (cand_.size() > 4096) {
+    double pmax = 0;
+    for (const Candidate& c : cand_) pmax = std::max(pmax, c.p);
+    for (double t = pmax / 16; t * static_cast<double>(cand_.size()) > 1e-3; t /= 16) {
+      double mass = 0;
+      for (const Candidate& c : cand_) mass += c.p >= t ? c.p : 0.0;
+      if (mass >= o_.top_p) {
+        std::erase_if(cand_, [t](const Candidate& c) { return c.p < t; });
+        break;
+      }
     }
   }
+  size_t lo = 0, hi = cand_.size();
+  double above = 0;  // mass of [0, lo), every one of which ranks before [lo, hi)
+  while (hi - lo > 64) {
+    const size_t mid = lo + (hi - lo) / 2;
+    std::nth_element(at(lo), at(mid), at(hi), by_rank);
+    double mass = 0;
+    for (size_t i = lo; i < mid; ++i) mass += cand_[i].p;
+    if (above + mass >= o_.top_p) {
+      hi = mid;  // K <= mid; [mid, n) is dropped
+    } else {
+      above += mass;
+      lo = mid;
+    }
+  }
+  std::sort(at(lo), at(hi), by_rank);
+  size_t keep = lo;
+  while (keep < hi && (keep == 0 || above < o_.top_p)) above += cand_[keep++].p;
+  cand_.resize(keep);
 }
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> history) {
@@ -119,7 +143,8 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
   if (!any_finite) fail("sampling: every logit is -inf, no token can be chosen");
   if (o_.repetition_penalty != 1.0) apply_repetition_penalty(logits, history);
 
-  if (o_.greedy()) {
+  const float t = static_cast<float>(o_.temperature);
+  if (o_.greedy() || t == 0) {  // a temperature below float's range is greedy too
     size_t best = 0;
     for (size_t i = 1; i < logits.size(); ++i)
       if (logits[i] > logits[best]) best = i;
@@ -130,14 +155,11 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
     top_k_candidates(logits);
   else
     all_candidates(logits);
-  if (o_.temperature != 1.0) {
-    const float t = static_cast<float>(o_.temperature);
-    for (Candidate& c : cand_) c.logit /= t;
-  }
+  // Softmax of logits / t in float, as HF's fp32 softmax. (l - max) / t is never NaN and at worst -inf.
   float mx = -std::numeric_limits<float>::infinity();
   for (const Candidate& c : cand_) mx = std::max(mx, c.logit);
   double sum = 0;
-  for (Candidate& c : cand_) sum += c.p = std::exp(static_cast<double>(c.logit) - mx);
+  for (Candidate& c : cand_) sum += c.p = std::exp((c.logit - mx) / t);
   for (Candidate& c : cand_) c.p /= sum;
 
   if (o_.top_p < 1.0) keep_nucleus();

@@ -71,4 +71,14 @@ void backward(float* dx, const float* dy, const float* x, const float* u, LoraMo
     if (drop.keep(static_cast<uint64_t>(i))) dx[i] += dxd[i] * s;
 }
 
+ProjectionHook inference_hook(const LoraAdapter& adapter) {
+  return [&adapter](int64_t layer, int proj, const float* x, float* y, int64_t N) {
+    const LoraModule* m = adapter.find(layer, static_cast<Proj>(proj));
+    if (!m) return;
+    thread_local std::vector<float> u;
+    u.resize(static_cast<size_t>(N * m->r));
+    forward(y, u.data(), x, *m, N, Dropout{});
+  };
+}
+
 }  // namespace scitune::lora

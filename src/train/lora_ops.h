@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/gemma3.h"
 #include "train/lora.h"
 
 namespace scitune::lora {
@@ -23,5 +24,8 @@ void forward(float* y, float* u, const float* x, const LoraModule& m, int64_t N,
 // Accumulates m.dA, m.dB; adds the LoRA path's input gradient to dx[N, in].
 void backward(float* dx, const float* dy, const float* x, const float* u, LoraModule& m, int64_t N,
               const Dropout& drop);
+
+// The adapter as a Gemma3 projection hook for inference (no dropout). The adapter must outlive the model.
+ProjectionHook inference_hook(const LoraAdapter& adapter);
 
 }  // namespace scitune::lora

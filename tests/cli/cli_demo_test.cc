@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <unistd.h>
 #include "util/paths.h"
 
 namespace {
@@ -17,13 +18,19 @@ namespace fs = std::filesystem;
 using Run = scitune::testing::CliRun;
 Run run(const std::string& args) { return scitune::testing::run_cli(args); }
 
-TEST(CliDemo, AnswersAHeldOutQuestionWithTheRealModel) {
+// A short run of the whole job: evaluate, answer, train two steps, evaluate, answer, save a PEFT adapter.
+TEST(CliDemo, TrainsTheRealModelBrieflyAndSavesTheAdapter) {
   if (!fs::exists(scitune::default_model_path())) GTEST_SKIP() << "real model not in the cache";
-  auto r = run("demo --questions 1 --max-new-tokens 3");
+  const fs::path out = fs::temp_directory_path() / ("scitune-demo-test-" + std::to_string(::getpid()));
+  auto r = run("demo --max-steps 2 --holdout 3 --questions 1 --max-new-tokens 3 --output-dir " + out.string());
   ASSERT_EQ(r.rc, 0) << r.out;
-  EXPECT_NE(r.out.find("Q: What is the difference between mass and weight?"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("(3 tokens"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("not in this build yet"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("held-out loss before training"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step   2/2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  before:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  after:"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
+  fs::remove_all(out);
 }
 
 TEST(CliDemo, MissingModelSaysHowToGetIt) {
