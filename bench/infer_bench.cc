@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     if (k == "--prompt") n_prompt = std::atoll(argv[i + 1]);
     else if (k == "--decode") n_decode = std::atoll(argv[i + 1]);
     else if (k == "--reps") reps = std::atoll(argv[i + 1]);
-    else if (k == "--quant") opts.quant = parse_quant_on_load(argv[i + 1]);
+    else if (k == "--quant") apply_quant_on_load(opts, argv[i + 1], "--quant");
   }
   try {
     LoadedGemma3 m = load_model(argv[1], opts);

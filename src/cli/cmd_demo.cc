@@ -34,7 +34,7 @@ struct DemoOptions {
   std::string model, output_dir = "scitune-demo";
   int questions = 4, holdout = 20;
   int64_t max_new_tokens = 40;
-  double epochs = 2, learning_rate = 3e-4;
+  double epochs = 1, learning_rate = 3e-4;
   int64_t max_steps = -1;
   int64_t seed = 42;
 };

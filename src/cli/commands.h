@@ -6,6 +6,7 @@
 namespace scitune::cli {
 
 void register_demo(CLI::App& app);
+void register_train(CLI::App& app);
 void register_generate(CLI::App& app);
 void register_chat(CLI::App& app);
 void register_perplexity(CLI::App& app);
@@ -14,16 +15,19 @@ void register_init(CLI::App& app);
 void register_score(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_chat_template(CLI::App& app);
+void register_data(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
   register_demo(app);
+  register_train(app);
   register_generate(app);
   register_chat(app);
   register_inspect(app);
   register_init(app);
   register_score(app);
   register_perplexity(app);
+  register_data(app);
   register_tokenize(app);
   register_chat_template(app);
 }

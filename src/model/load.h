@@ -9,7 +9,7 @@ namespace scitune {
 
 LoadedGemma3 load_model(const std::filesystem::path& path, const LoadOptions& options = {});
 inline LoadedGemma3 load_model_fp32(const std::filesystem::path& path) {
-  return load_model(path, {.dequantize = true, .quant = std::nullopt});
+  return load_model(path, {.dequantize = true, .quant = std::nullopt, .nf4 = false});
 }
 
 }  // namespace scitune

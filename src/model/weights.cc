@@ -59,6 +59,14 @@ Loaded keep(LoadedGemma3& m, const TensorDesc& d, std::vector<float> values, con
     return out;
   }
   const int64_t rows = d.shape[0], cols = d.shape[1];
+  if (options.nf4 && !options.dequantize && d.role == TensorRole::kLinear) {
+    if (cols % 64 != 0) fail(d.name + ": " + std::to_string(cols) + " columns are not a multiple of the NF4 block (64)");
+    auto q = std::make_unique<Nf4Quantized>(nf4_quantize(values, 64, /*double_quant=*/true));
+    q->shape = {rows, cols};
+    out.matrix = {GgmlType::F32, q->packed.data(), rows, cols, q.get()};
+    m.nf4storage.push_back(std::move(q));
+    return out;
+  }
   if (options.quant && !options.dequantize) {
     const GgmlType t = *options.quant;
     if (cols % ggml_info(t).block_size != 0)
@@ -98,9 +106,24 @@ std::optional<GgmlType> parse_quant_on_load(std::string_view name) {
   return std::nullopt;
 }
 
+void apply_quant_on_load(LoadOptions& options, std::string_view name, const std::string& what) {
+  options.quant.reset();
+  options.nf4 = false;
+  if (name == "none") return;
+  if (name == "nf4") {
+    options.nf4 = true;
+    return;
+  }
+  options.quant = parse_quant_on_load(name);
+  if (!options.quant) fail(what + ": \"" + std::string(name) + "\", expected none, " + std::string(kQuantOnLoadNames));
+}
+
 uint64_t LoadedGemma3::weight_bytes() const {
   uint64_t total = 0;
-  auto add = [&](const WeightMatrix& w) { total += w.row_bytes() * static_cast<uint64_t>(w.rows); };
+  auto add = [&](const WeightMatrix& w) {
+    total += w.row_bytes() * static_cast<uint64_t>(w.rows);
+    if (w.nf4) total += static_cast<uint64_t>(w.nf4->num_blocks());  // 8-bit absmax codes
+  };
   add(weights.embed);
   const uint64_t C = static_cast<uint64_t>(config.hidden_size), D = static_cast<uint64_t>(config.head_dim);
   total += C * 4;
@@ -127,8 +150,10 @@ LoadedGemma3 load_gemma3(const HfModelFolder& folder, const LoadOptions& options
 LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions& options) {
   LoadedGemma3 m;
   m.config = config_from_gguf(*file);
-  const bool in_place = !options.dequantize && !options.quant;
-  if (in_place) m.gguf = file;
+  // Stored types are used in place unless asked otherwise; an NF4 base keeps its embedding in place (bnb only
+  // quantises Linear layers).
+  const bool keep_stored = !options.dequantize && !options.quant;
+  if (keep_stored) m.gguf = file;
   load_all(m, [&](const TensorDesc& d) {
     if (d.role == TensorRole::kLmHead)
       fail(file->source_name() + ": separate output.weight is not supported for Gemma 3");
@@ -141,7 +166,8 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
     if (!quant_row_supported(t.type))
       fail(file->source_name() + ": " + t.name + ": tensor type " + std::string(ggml_info(t.type).name) +
            " is not supported");
-    if (in_place && d.role != TensorRole::kNorm) {
+    const bool in_place = keep_stored && (d.role == TensorRole::kEmbedding || (d.role == TensorRole::kLinear && !options.nf4));
+    if (in_place) {
       Loaded out;
       out.matrix = {t.type, t.data.data(), d.shape[0], d.shape[1]};
       return out;
@@ -153,7 +179,7 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
 
 LoadedGemma3 load_gemma3_fp32(const GgufFile& file) {
   // A non-owning alias: nothing in the result points into the file when everything is dequantised.
-  return load_gemma3(std::shared_ptr<const GgufFile>(std::shared_ptr<const GgufFile>(), &file), {.dequantize = true, .quant = std::nullopt});
+  return load_gemma3(std::shared_ptr<const GgufFile>(std::shared_ptr<const GgufFile>(), &file), {.dequantize = true, .quant = std::nullopt, .nf4 = false});
 }
 
 }  // namespace scitune

@@ -164,4 +164,27 @@ void nf4_dequantize(const Nf4Quantized& q, std::span<float> out) {
   }
 }
 
+void nf4_dequantize_range(const Nf4Quantized& q, int64_t first, int64_t n, float* out) {
+  const int64_t bs = q.blocksize;
+  for (int64_t b0 = first; b0 < first + n; b0 += bs) {
+    const int64_t blk = b0 / bs;
+    float absmax;
+    if (q.nested) {
+      absmax = q.nested_quant_map[q.absmax_q[static_cast<size_t>(blk)]] *
+               q.nested_absmax[static_cast<size_t>(blk / q.nested_blocksize)];
+      absmax += q.nested_offset;  // two roundings, as nf4_block_absmax
+    } else {
+      absmax = q.absmax[static_cast<size_t>(blk)];
+    }
+    const int64_t end = std::min(b0 + bs, first + n);
+    const uint8_t* p = q.packed.data() + b0 / 2;
+    float* o = out + (b0 - first);
+    for (int64_t i = 0; i < end - b0; i += 2) {
+      const uint8_t byte = p[i / 2];
+      o[i] = q.quant_map[byte >> 4] * absmax;
+      o[i + 1] = q.quant_map[byte & 0x0F] * absmax;
+    }
+  }
+}
+
 }  // namespace scitune

@@ -47,6 +47,10 @@ Nf4Quantized nf4_quantize(std::span<const float> x, int blocksize = 64, bool dou
                           int torch_threads = 1);
 // Dequantises into out (out.size() == q.numel()); validates the state's sizes (UserError naming the field).
 void nf4_dequantize(const Nf4Quantized& q, std::span<float> out);
+// Dequantises elements [first, first + n) (first a multiple of the block size, n even): one row of a matrix
+// whose rows are whole blocks, with the same arithmetic as nf4_dequantize. No validation (hot path; the state
+// was checked when it was made or loaded).
+void nf4_dequantize_range(const Nf4Quantized& q, int64_t first, int64_t n, float* out);
 // The fp32 absmax per block (recovered from the 8-bit codes when nested), as dequantisation uses it.
 std::vector<float> nf4_block_absmax(const Nf4Quantized& q);
 

@@ -37,7 +37,8 @@ void TrainConfig::validate() const {
   need(save_steps >= 1, "save_steps must be >= 1");
   need(save_total_limit >= 0, "save_total_limit must be >= 0");
   need(validation_split >= 0 && validation_split < 1, "validation_split must be in [0, 1)");
-  need(quant == "none" || quant == "q8_0" || quant == "q4_0", "quant: \"" + quant + "\", expected none, q8_0 or q4_0");
+  need(quant == "none" || quant == "q8_0" || quant == "q4_0" || quant == "nf4",
+       "quant: \"" + quant + "\", expected none, q8_0, q4_0 or nf4");
   need(lora.r >= 1, "r must be >= 1");
   need(lora.dropout >= 0 && lora.dropout < 1, "lora_dropout must be in [0, 1)");
   need(early_stopping_patience >= 0, "early_stopping_patience must be >= 0");

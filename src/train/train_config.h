@@ -21,7 +21,7 @@ struct TrainConfig {
   double validation_split = 0.0;        // fraction of data held out for evaluation when no validation_data
   bool shuffle = true;
   std::string init_adapter;             // start from this PEFT adapter instead of a fresh init
-  std::string quant = "none";           // none | q8_0 | q4_0 : base weights quantised on load
+  std::string quant = "none";           // none | q8_0 | q4_0 | nf4: base weights quantised on load (QLoRA)
   bool gradient_checkpointing = false;
   int64_t early_stopping_patience = 0;  // evaluations without improvement before stopping; 0 = off
   double early_stopping_threshold = 0.0;

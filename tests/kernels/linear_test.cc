@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "quant/nf4.h"
 #include "quant/quants.h"
 
 namespace scitune {
@@ -99,6 +100,40 @@ TEST(Linear, PanelsCoverManyRowsAndTallMatrices) {
   ops::linear(y.data(), x.data(), s.w, T);
   ops::ref::linear(yr.data(), x.data(), s.w, T, false);
   EXPECT_LT(rel_err(y, yr), 2e-5);
+}
+
+}  // namespace
+}  // namespace scitune
+
+namespace scitune {
+namespace {
+
+// NF4 (bitsandbytes) matrices: rows dequantised block by block equal nf4_dequantize of the whole tensor, and
+// linear / its input gradient run through them for few and many rows.
+TEST(Linear, Nf4MatrixRowsAndProducts) {
+  const int64_t K = 192, N = 21;
+  auto values = randn(N * K, 9, 0.05f);
+  Nf4Quantized q = nf4_quantize(values, 64, /*double_quant=*/true);
+  std::vector<float> whole(N * K);
+  nf4_dequantize(q, whole);
+  const WeightMatrix w{GgmlType::F32, q.packed.data(), N, K, &q};
+  std::vector<float> row(K);
+  for (int64_t r = 0; r < N; ++r) {
+    ops::weight_row(row.data(), w, r);
+    for (int64_t k = 0; k < K; ++k) ASSERT_EQ(row[k], whole[r * K + k]) << r << "," << k;
+  }
+  const WeightMatrix dense = WeightMatrix::f32(whole.data(), N, K);
+  for (int64_t T : {int64_t{1}, int64_t{12}}) {
+    auto x = randn(T * K, 10);
+    std::vector<float> y(T * N), yr(T * N), dx(T * K), dxr(T * K);
+    ops::linear(y.data(), x.data(), w, T);
+    ops::linear(yr.data(), x.data(), dense, T);
+    EXPECT_LT(rel_err(y, yr), 1e-5);
+    auto dy = randn(T * N, 11);
+    ops::linear_backward_input(dx.data(), dy.data(), w, T);
+    ops::linear_backward_input(dxr.data(), dy.data(), dense, T);
+    EXPECT_LT(rel_err(dx, dxr), 1e-5);
+  }
 }
 
 }  // namespace

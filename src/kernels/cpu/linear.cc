@@ -8,6 +8,7 @@
 #include "kernels/cpu/matvec_vnni.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
+#include "quant/nf4.h"
 #include "quant/quants.h"
 #include "util/error.h"
 
@@ -53,7 +54,7 @@ int64_t panel_rows(const WeightMatrix& w) { return std::max<int64_t>(16, (int64_
 
 void dequantize_panel(float* out, const WeightMatrix& w, int64_t r0, int64_t rows) {
   ThreadPool::global().parallel_for(rows, [&](int64_t a, int64_t b) {
-    for (int64_t r = a; r < b; ++r) dequantize_row(w.type, w.row(r0 + r), out + r * w.cols, w.cols);
+    for (int64_t r = a; r < b; ++r) weight_row(out + r * w.cols, w, r0 + r);
   });
 }
 
@@ -69,7 +70,7 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   const int64_t K = w.cols, N = w.rows;
   if (T == 0 || N == 0) return;
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
-  if (T < kLinearGemmRows && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
+  if (T < kLinearGemmRows && !w.nf4 && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
   std::vector<float>& panel = panel_buffer(w);
   const int64_t P = panel_rows(w);
   for (int64_t r0 = 0; r0 < N; r0 += P) {
@@ -105,7 +106,10 @@ void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, in
   }
 }
 
-void weight_row(float* out, const WeightMatrix& w, int64_t r) { dequantize_row(w.type, w.row(r), out, w.cols); }
+void weight_row(float* out, const WeightMatrix& w, int64_t r) {
+  if (w.nf4) return nf4_dequantize_range(*w.nf4, r * w.cols, w.cols, out);
+  dequantize_row(w.type, w.row(r), out, w.cols);
+}
 
 namespace ref {
 
@@ -113,7 +117,7 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   const int64_t K = w.cols, N = w.rows;
   std::vector<float> row(static_cast<size_t>(K));
   for (int64_t n = 0; n < N; ++n) {
-    dequantize_row(w.type, w.row(n), row.data(), K);
+    weight_row(row.data(), w, n);
     for (int64_t t = 0; t < T; ++t) {
       double acc = 0;
       for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(x[t * K + k]) * row[k];

@@ -14,18 +14,23 @@
 
 namespace scitune {
 
+struct Nf4Quantized;
+
 // A weight matrix [rows = N, cols = K] as PyTorch stores a Linear weight, one ggml row per output feature.
+// NF4 (bitsandbytes QLoRA) matrices set nf4, whose blocks must not straddle rows (cols % blocksize == 0); type
+// and data are then unused except that data marks the matrix present.
 struct WeightMatrix {
   GgmlType type = GgmlType::F32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
+  const Nf4Quantized* nf4 = nullptr;
 
   static WeightMatrix f32(const float* p, int64_t rows, int64_t cols) {
     return {GgmlType::F32, reinterpret_cast<const uint8_t*>(p), rows, cols};
   }
-  size_t row_bytes() const { return ggml_row_size(type, static_cast<uint64_t>(cols)); }
+  size_t row_bytes() const { return nf4 ? static_cast<size_t>(cols / 2) : ggml_row_size(type, static_cast<uint64_t>(cols)); }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes(); }
-  bool is_f32() const { return type == GgmlType::F32; }
+  bool is_f32() const { return type == GgmlType::F32 && !nf4; }
   explicit operator bool() const { return data != nullptr; }
 };
 
