@@ -1,0 +1,128 @@
+// `scitune train` end to end on a random tiny model with Gemma 3's real vocabulary: the log, the adapters, the
+// schedule, resuming from a checkpoint bit for bit, and its input errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_run.h"
+#include "real_vocab_model.h"
+#include "train/lora.h"
+
+namespace scitune {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_cli;
+
+class CliTrain : public testing::RealVocabModel {
+ protected:
+  fs::path tmp(const std::string& name) {
+    fs::path p = fs::temp_directory_path() / ("scitune_train_" + std::to_string(::getpid()) + "_" + name);
+    fs::remove_all(p);
+    cleanup_.push_back(p);
+    return p;
+  }
+  void TearDown() override {
+    for (const auto& p : cleanup_) fs::remove_all(p);
+  }
+  fs::path data() {
+    const fs::path p = tmp("data.jsonl");
+    std::ofstream f(p);
+    const char* qa[][2] = {{"What is the powerhouse of the cell?", "The mitochondrion."},
+                           {"What gas do plants absorb?", "Carbon dioxide."},
+                           {"What is the chemical symbol for gold?", "Au."},
+                           {"How many planets orbit the Sun?", "Eight."},
+                           {"What is the boiling point of water?", "100 degrees Celsius at sea level."},
+                           {"What is the SI unit of force?", "The newton."}};
+    for (auto& p2 : qa)
+      f << nlohmann::json{{"messages", {{{"role", "user"}, {"content", p2[0]}}, {{"role", "assistant"}, {"content", p2[1]}}}}}
+               .dump()
+        << "\n";
+    return p;
+  }
+  static std::vector<nlohmann::json> log_lines(const fs::path& out) {
+    std::vector<nlohmann::json> v;
+    std::ifstream f(out / "train_log.jsonl");
+    std::string line;
+    while (std::getline(f, line)) v.push_back(nlohmann::json::parse(line));
+    return v;
+  }
+  std::string common(const fs::path& d, const fs::path& out) {
+    return "train --model " + model() + " --data " + d.string() + " --output-dir " + out.string() +
+           " --per-device-train-batch-size 2 --gradient-accumulation-steps 2 --learning-rate 1e-2"
+           " --lr-scheduler-type cosine --warmup-steps 1 --r 4 --lora-alpha 8 --logging-steps 1 -q";
+  }
+  std::vector<fs::path> cleanup_;
+};
+
+TEST_F(CliTrain, WritesALogPerStepAndLoadableAdapters) {
+  const fs::path d = data(), out = tmp("run");
+  auto r = run_cli(common(d, out) + " --max-steps 3 --save-steps 2");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto lines = log_lines(out);
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["step"], i + 1);
+    EXPECT_TRUE(std::isfinite(lines[i]["loss"].get<double>()));
+    EXPECT_GT(lines[i]["grad_norm"].get<double>(), 0.0);
+  }
+  // Cosine with 1 warmup step over 3: the first update uses lambda(0) = 0, then 1, then 0.5 (HF's LambdaLR).
+  EXPECT_EQ(lines[0]["learning_rate"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(lines[1]["learning_rate"].get<double>(), 1e-2);
+  EXPECT_NEAR(lines[2]["learning_rate"].get<double>(), 0.5e-2, 1e-12);
+  EXPECT_TRUE(fs::exists(out / "checkpoint-2/trainer_state.json"));
+  EXPECT_TRUE(fs::exists(out / "train_config.yaml"));
+  LoraAdapter a = LoraAdapter::load(out / "adapter", session().weights.config);
+  EXPECT_EQ(a.config().r, 4);
+  double sum_b = 0;
+  for (const auto& m : a.modules())
+    for (float x : m.B) sum_b += std::fabs(x);
+  EXPECT_GT(sum_b, 0.0) << "B moved away from its zero init";
+  // A second run into the same folder must not silently replace the first.
+  auto again = run_cli(common(d, out) + " --max-steps 3");
+  EXPECT_EQ(again.rc, 1) << again.out;
+  EXPECT_NE(again.out.find("--resume"), std::string::npos) << again.out;
+}
+
+TEST_F(CliTrain, ResumedRunMatchesTheUninterruptedOneBitForBit) {
+  const fs::path d = data(), full = tmp("full"), part = tmp("part");
+  ASSERT_EQ(run_cli(common(d, full) + " --max-steps 5 --save-steps 2").rc, 0);
+  // A run that stopped after its step-2 checkpoint: the checkpoint and the first two log lines.
+  fs::create_directories(part);
+  fs::copy(full / "checkpoint-2", part / "checkpoint-2", fs::copy_options::recursive);
+  {
+    std::ifstream in(full / "train_log.jsonl");
+    std::ofstream outf(part / "train_log.jsonl");
+    std::string line;
+    for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
+  }
+  auto r = run_cli(common(d, part) + " --max-steps 5 --save-steps 2 --resume");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto a = log_lines(full), b = log_lines(part);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
+    EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
+  }
+}
+
+TEST_F(CliTrain, BadConfigAndDataAreNamed) {
+  const fs::path d = data(), cfg = tmp("cfg.yaml");
+  std::ofstream(cfg) << "learning_rate: 1e-4\nlerning_rate: 2\n";
+  auto r = run_cli("train --config " + cfg.string() + " --model " + model() + " --data " + d.string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("unknown key \"lerning_rate\""), std::string::npos) << r.out;
+  const fs::path bad = tmp("bad.jsonl");
+  std::ofstream(bad) << "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n{not json\n";
+  r = run_cli("train --model " + model() + " --data " + bad.string() + " --output-dir " + tmp("o").string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("bad.jsonl"), std::string::npos) << r.out;
+  r = run_cli("train --model " + model() + " --data " + d.string() + " --gradient-accumulation-steps 0");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("gradient_accumulation_steps"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace scitune
