@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -109,6 +110,22 @@ void append_line(const fs::path& path, const nlohmann::json& j) {
   std::fclose(f);
 }
 
+// On resume: keep only the log lines of steps the checkpoint covers (a killed run may have logged later steps
+// that the resumed run will log again), rewritten atomically.
+void truncate_log(const fs::path& path, int64_t step) {
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      if (j.value("step", int64_t{0}) <= step) kept += line + "\n";
+    } catch (const nlohmann::json::exception&) {  // a line cut by a crash
+    }
+  }
+  write_file_atomic(path, kept, Overwrite::kYes);
+}
+
 void run_train(TrainArgs& a) {
   TrainConfig c;
   if (!a.config.empty()) apply_yaml_config(c, a.config);
@@ -147,6 +164,7 @@ void run_train(TrainArgs& a) {
   fs::create_directories(out);
   if (!resume_dir.empty()) {
     trainer.load_checkpoint(resume_dir);
+    truncate_log(log_path, trainer.state().global_step);
     std::printf("resumed from %s at step %lld\n", resume_dir.c_str(),
                 static_cast<long long>(trainer.state().global_step));
   } else {
