@@ -24,7 +24,7 @@ namespace scitune::cli {
 namespace {
 
 struct ChatArgs {
-  std::string model, tokenizer, system;
+  std::string model, tokenizer, adapter, system;
   int64_t ctx = 0;
   SamplingFlags sampling;
 };
@@ -142,7 +142,7 @@ class ChatLoop {
 void run_chat(const ChatArgs& a) {
   check_sampling_flags(a.sampling);
   if (a.ctx < 0) fail("--ctx = " + std::to_string(a.ctx) + ": expected a positive number of tokens");
-  auto session = open_model_session(a.model, a.tokenizer);
+  auto session = open_model_session(a.model, a.tokenizer, a.adapter);
   const int64_t model_ctx = session->weights.config.max_position_embeddings;
   if (a.ctx > model_ctx)
     fail("--ctx = " + std::to_string(a.ctx) + ": the model's context is " + std::to_string(model_ctx));
@@ -190,6 +190,7 @@ void register_chat(CLI::App& app) {
   auto a = std::make_shared<ChatArgs>();
   CLI::App* cmd = app.add_subcommand("chat", "Talk with the model in the terminal (one message per line of stdin)");
   cmd->add_option("--model", a->model, "HF model folder or gemma3 GGUF")->required();
+  cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder to apply");
   cmd->add_option("--tokenizer", a->tokenizer, "Tokenizer (default: the model's own)");
   cmd->add_option("--system", a->system, "System prompt");
   cmd->add_option("--ctx", a->ctx, "Context length in tokens (default: the model's, at most 8192)");

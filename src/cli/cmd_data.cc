@@ -116,8 +116,8 @@ void inspect(const InspectArgs& a) {
   size_t trained = 0;
   for (uint32_t p : packed) trained += (p & kTrainedBit) != 0;
   out += "example " + std::to_string(a.example) + " from " + std::string(cache.source(a.example)) + ": " +
-         std::to_string(packed.size()) + " tokens, " + std::to_string(trained) +
-         " trained (between ⟦ and ⟧):\n" + highlighted(tok, packed) + "\n";
+         std::to_string(packed.size()) + " tokens, " + std::to_string(trained) + " trained (between ⟦ and ⟧):\n" +
+         highlighted(tok, packed) + "\n";
   std::fputs(out.c_str(), stdout);
 }
 
@@ -129,8 +129,9 @@ void register_data(CLI::App& app) {
 
   auto p = std::make_shared<PrepareArgs>();
   auto* prep = cmd->add_subcommand(
-      "prepare", "Read JSON/JSONL files (plain, .gz, .zst), validate every record, tokenise with the chat template's "
-                 "response-only mask, shuffle and split");
+      "prepare",
+      "Read JSON/JSONL files (plain, .gz, .zst), validate every record, tokenise with the chat template's "
+      "response-only mask, shuffle and split");
   prep->add_option("--data", p->data,
                    "A data file, optionally with a sample count: FILE[:N] (N examples drawn at random with the "
                    "seed). Repeat for several sources")
@@ -158,8 +159,9 @@ void register_data(CLI::App& app) {
   prep->callback([p] { prepare(*p); });
 
   auto q = std::make_shared<InspectArgs>();
-  auto* insp = cmd->add_subcommand("inspect", "Print a prepared dataset's report and one example decoded, with its "
-                                              "trained tokens marked");
+  auto* insp = cmd->add_subcommand("inspect",
+                                   "Print a prepared dataset's report and one example decoded, with its "
+                                   "trained tokens marked");
   insp->add_option("dir", q->dir, "Folder written by `scitune data prepare`")->required();
   insp->add_option("--split", q->split, "train or validation (default train)");
   insp->add_option("--example", q->example, "Which example to show (default 0, the first)");

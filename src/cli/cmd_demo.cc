@@ -178,8 +178,10 @@ void run_demo(const DemoOptions& o) {
   std::printf(
       "\nsaved the LoRA adapter (PEFT format) to %s  [%.0f s in all]\n"
       "next:\n"
-      "  ./build/scitune score --model %s --adapter %s --input ids.safetensors --output out.safetensors\n",
-      out.c_str(), elapsed(), model_path.c_str(), out.c_str());
+      "  ./build/scitune chat --model %s --adapter %s\n"
+      "  ./build/scitune generate --model %s --adapter %s --chat --greedy --prompt \"What is a catalyst?\"\n"
+      "  ./build/scitune train --help     (your own data: --data chats.jsonl, YAML configs with TRL key names)\n",
+      out.c_str(), elapsed(), model_path.c_str(), out.c_str(), model_path.c_str(), out.c_str());
 }
 
 }  // namespace

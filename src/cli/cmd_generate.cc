@@ -18,7 +18,7 @@ namespace scitune::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string model, tokenizer, prompt, prompt_file;
+  std::string model, tokenizer, adapter, prompt, prompt_file;
   bool chat = false;
   std::vector<std::string> stops;
   SamplingFlags sampling;
@@ -58,7 +58,7 @@ void run_generate(const GenerateArgs& a) {
   StopStrings stops(a.stops);
   const std::string prompt = a.prompt_file.empty() ? a.prompt : read_prompt_file(a.prompt_file);
 
-  auto session = open_model_session(a.model, a.tokenizer);
+  auto session = open_model_session(a.model, a.tokenizer, a.adapter);
   std::vector<int32_t> ids;
   if (a.chat) {
     ChatMessage user;
@@ -110,6 +110,7 @@ void register_generate(CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with the model, streaming the text");
   cmd->add_option("--model", a->model, "HF model folder or gemma3 GGUF")->required();
+  cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder to apply");
   cmd->add_option("--tokenizer", a->tokenizer, "Tokenizer (default: the model's own)");
   a->prompt_opt = cmd->add_option("--prompt", a->prompt, "Prompt text");
   cmd->add_option("--prompt-file", a->prompt_file, "Read the prompt from a file (one final newline dropped)");

@@ -26,7 +26,7 @@ namespace scitune::cli {
 namespace {
 
 struct PerplexityArgs {
-  std::string model, tokenizer, file;
+  std::string model, tokenizer, adapter, file;
   int64_t ctx = 512, batch = 1, chunks = 0;
 };
 
@@ -48,7 +48,7 @@ void run_perplexity(const PerplexityArgs& a) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!text.empty() && text.back() == '\n') text.pop_back();
 
-  auto session = open_model_session(a.model, a.tokenizer);
+  auto session = open_model_session(a.model, a.tokenizer, a.adapter);
   const ModelConfig& cfg = session->weights.config;
   if (a.ctx > cfg.max_position_embeddings)
     fail("--ctx = " + std::to_string(a.ctx) + ": the model's context is " +
@@ -118,6 +118,7 @@ void register_perplexity(CLI::App& app) {
   auto a = std::make_shared<PerplexityArgs>();
   CLI::App* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file (llama-perplexity's method)");
   cmd->add_option("--model", a->model, "HF model folder or gemma3 GGUF")->required();
+  cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder to apply");
   cmd->add_option("--tokenizer", a->tokenizer, "Tokenizer (default: the model's own)");
   cmd->add_option("--file", a->file, "Text file to score")->required();
   cmd->add_option("--ctx", a->ctx, "Tokens per chunk; the second half of each is scored")->capture_default_str();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "train/lora_ops.h"
 #include "util/error.h"
 
 namespace scitune::cli {
@@ -43,7 +44,13 @@ int64_t ModelSession::vocab_limit() const {
   return std::min<int64_t>(weights.config.vocab_size, static_cast<int64_t>(tok.vocab_size()));
 }
 
-std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, const std::string& tokenizer_path) {
+void ModelSession::apply_adapter(const std::string& dir) {
+  adapter = std::make_unique<LoraAdapter>(LoraAdapter::load(dir, weights.config));
+  net.set_projection_hook(lora::inference_hook(*adapter));
+}
+
+std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, const std::string& tokenizer_path,
+                                                 const std::string& adapter_path) {
   const fs::path path(model_path);
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(model_path + ": no such file or folder (--model)");
@@ -57,7 +64,9 @@ std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, 
   LoadedGemma3 weights = load_model(path);  // GGUF weights in place, in their stored type
   GenerationDefaults gen = folder ? read_generation_config(path / "generation_config.json", weights.config)
                                   : generation_defaults_for(weights.config);
-  return std::make_unique<ModelSession>(std::move(weights), std::move(tok), std::move(gen));
+  auto session = std::make_unique<ModelSession>(std::move(weights), std::move(tok), std::move(gen));
+  if (!adapter_path.empty()) session->apply_adapter(adapter_path);
+  return session;
 }
 
 // --- sampling flags ---

@@ -13,6 +13,7 @@
 #include "model/generation_config.h"
 #include "model/load.h"
 #include "tokenizer/tokenizer.h"
+#include "train/lora.h"
 
 namespace scitune::cli {
 
@@ -25,6 +26,10 @@ struct ModelSession {
   Gemma3 net;  // views into `weights`
   Tokenizer tok;
   GenerationDefaults gen;  // generation_config.json of an HF folder, else Gemma's defaults
+  std::unique_ptr<LoraAdapter> adapter;  // applied through net's projection hook when set
+
+  // Loads a PEFT adapter and applies it to every forward from now on.
+  void apply_adapter(const std::string& dir);
 
   // End-of-reply ids: the generation config's eos ids, the tokenizer's eos and <end_of_turn> / <turn|>.
   std::vector<int32_t> stop_ids() const;
@@ -36,7 +41,9 @@ struct ModelSession {
 
 // `model_path`: an HF folder or a gemma3 GGUF. `tokenizer_path` empty: the model's own (the folder's
 // tokenizer.json / tokenizer.model, or the vocabulary inside the GGUF).
-std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, const std::string& tokenizer_path);
+// `adapter_path` (optional): a PEFT LoRA adapter folder applied on top.
+std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, const std::string& tokenizer_path,
+                                                 const std::string& adapter_path = "");
 
 // --temperature --top-k --top-p --min-p --repetition-penalty --seed --greedy --max-new-tokens. Values left
 // unset come from the model's generation defaults.
