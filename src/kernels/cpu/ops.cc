@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/geglu_hwy.h"
 #include "kernels/cpu/thread_pool.h"
 
 #define SCITUNE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -33,14 +34,6 @@ SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const fl
     const float r = 1.0f / std::sqrt(ss / static_cast<float>(C) + eps);
     if (rstd) rstd[t] = r;
     for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * r * gain[c];
-  }
-}
-
-SCITUNE_CLONES void geglu_range(float* out, const float* gate, const float* up, int64_t b, int64_t e) {
-  constexpr float kAlpha = 0.7978845608028654f;
-  for (int64_t i = b; i < e; ++i) {
-    const float g = gate[i];
-    out[i] = 0.5f * g * (1.0f + std::tanh(kAlpha * (g + 0.044715f * g * g * g))) * up[i];
   }
 }
 
@@ -139,7 +132,7 @@ void rope_neox(float* x, const int32_t* pos, const float* inv_freq, int64_t T, i
 
 void geglu(float* out, const float* gate, const float* up, int64_t n) {
   ThreadPool::global().parallel_for((n + 4095) / 4096, [&](int64_t b, int64_t e) {
-    geglu_range(out, gate, up, b * 4096, std::min(n, e * 4096));
+    geglu_range_hwy(out, gate, up, b * 4096, std::min(n, e * 4096));
   });
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/geglu_hwy.h"
 #include "kernels/cpu/thread_pool.h"
 #include "util/error.h"
 
@@ -39,20 +40,6 @@ SCITUNE_CLONES void rmsnorm_dx_rows(float* dx, const float* dy, const float* x, 
     const float r = rstd[t];
     const float k = r * r * r * dot / static_cast<float>(C);
     for (int64_t c = 0; c < C; ++c) dxr[c] = r * gain[c] * dyr[c] - xr[c] * k;
-  }
-}
-
-SCITUNE_CLONES void geglu_backward_range(float* dgate, float* dup, const float* dout, const float* gate,
-                                         const float* up, int64_t b, int64_t e) {
-  constexpr float kAlpha = 0.7978845608028654f;
-  constexpr float kBeta = 0.044715f;
-  for (int64_t i = b; i < e; ++i) {
-    const float g = gate[i], u = up[i], d = dout[i];
-    const float th = std::tanh(kAlpha * (g + kBeta * g * g * g));
-    const float gelu = 0.5f * g * (1.0f + th);
-    const float dgelu = 0.5f * (1.0f + th) + 0.5f * g * (1.0f - th * th) * kAlpha * (1.0f + 3.0f * kBeta * g * g);
-    dgate[i] = d * u * dgelu;
-    dup[i] = d * gelu;
   }
 }
 
@@ -125,7 +112,7 @@ void rope_neox_backward(float* dx, const int32_t* pos, const float* inv_freq, in
 
 void geglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
   ThreadPool::global().parallel_for((n + 4095) / 4096, [&](int64_t b, int64_t e) {
-    geglu_backward_range(dgate, dup, dout, gate, up, b * 4096, std::min(n, e * 4096));
+    geglu_backward_range_hwy(dgate, dup, dout, gate, up, b * 4096, std::min(n, e * 4096));
   });
 }
 
