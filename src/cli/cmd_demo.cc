@@ -36,6 +36,7 @@ struct DemoOptions {
   int64_t max_new_tokens = 40;
   double epochs = 1, learning_rate = 3e-4;
   int64_t max_steps = -1;
+  bool bf16 = false;  // on when measured faster (see bench/README.md)
   int64_t seed = 42;
 };
 
@@ -125,6 +126,7 @@ void run_demo(const DemoOptions& o) {
   cfg.per_device_train_batch_size = 8;
   cfg.per_device_eval_batch_size = 8;
   cfg.seed = o.seed;
+  cfg.bf16 = o.bf16;
   cfg.lora.r = 16;
   cfg.lora.alpha = 32;
   LoraAdapter adapter = LoraAdapter::create(loaded.config, cfg.lora, static_cast<uint64_t>(o.seed));
@@ -194,6 +196,8 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--holdout", o->holdout, "Pairs held out of training (the last ones)")->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop after this many optimizer steps (-1: --epochs decides)")
+      ->capture_default_str();
+  cmd->add_option("--bf16", o->bf16, "bf16 GEMMs with fp32 accumulation where the CPU has AVX512-BF16")
       ->capture_default_str();
   cmd->add_option("--learning-rate", o->learning_rate, "Peak learning rate (cosine, 3 warmup steps)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for the LoRA init and data order")->capture_default_str();

@@ -270,6 +270,7 @@ void register_train(CLI::App& app) {
   flag(cmd, *a, "--init-adapter", &TrainConfig::init_adapter, "Start from this PEFT adapter");
   flag(cmd, *a, "--quant", &TrainConfig::quant, "Quantise the base on load: none, q8_0, q4_0");
   flag(cmd, *a, "--gradient-checkpointing", &TrainConfig::gradient_checkpointing, "Recompute activations (true/false)");
+  flag(cmd, *a, "--bf16", &TrainConfig::bf16, "bf16 GEMMs with fp32 accumulation (true/false; AVX512-BF16 CPUs)");
   flag(cmd, *a, "--shuffle", &TrainConfig::shuffle, "Shuffle the data each epoch (true/false)");
   flag(cmd, *a, "--early-stopping-patience", &TrainConfig::early_stopping_patience, "Evaluations without improvement");
   flag(cmd, *a, "--early-stopping-threshold", &TrainConfig::early_stopping_threshold, "Minimum eval_loss improvement");

@@ -139,7 +139,7 @@ void Gemma3Lora::layer_forward(int64_t l, float* x, LayerActs& a, const TrainOpt
   const Gemma3LayerWeights& lw = w_.layers[static_cast<size_t>(l)];
   const double p_drop = (adapter_ && o.training) ? adapter_->config().dropout : 0.0;
   auto proj = [&](Proj p, const float* in, float* out) {
-    ops::linear(out, in, base_weight(lw, p), N);
+    ops::linear(out, in, base_weight(lw, p), N, false, o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
     if (const LoraModule* m = adapter_ ? adapter_->find(l, p) : nullptr) {
       lora::forward(out, a.u[static_cast<int>(p)].data(), in, *m, N, dropout(p_drop, o, step, l, p));
     }
@@ -183,7 +183,8 @@ void Gemma3Lora::layer_backward(int64_t l, float* dx, LayerActs& a, const TrainO
   const double p_drop = (adapter_ && o.training) ? adapter_->config().dropout : 0.0;
   // d(in) (+)= dy · W, plus the LoRA path; accumulates the adapter's gradients.
   auto back_proj = [&](Proj p, const float* dy, const float* in, float* din, bool accumulate) {
-    ops::linear_backward_input(din, dy, base_weight(lw, p), N, accumulate);
+    ops::linear_backward_input(din, dy, base_weight(lw, p), N, accumulate,
+                               o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
     if (LoraModule* m = adapter_ ? adapter_->find(l, p) : nullptr) {
       lora::backward(din, dy, in, a.u[static_cast<int>(p)].data(), *m, N, dropout(p_drop, o, step, l, p));
     }
@@ -247,7 +248,8 @@ LossResult Gemma3Lora::step(std::span<const int32_t> ids, std::span<const int64_
   LossResult r;
   r.loss_sum = ops::lm_head_ce_forward_backward(backward ? dh.data() : nullptr, hidden_.data(), w_.embed,
                                                 targets.data(), N,
-                                                static_cast<float>(cfg_.final_logit_softcapping), grad_scale, &r.count);
+                                                static_cast<float>(cfg_.final_logit_softcapping), grad_scale, &r.count,
+                                                options.bf16);
   if (!backward) return r;
   std::vector<float> dx(static_cast<size_t>(N * C));
   ops::rmsnorm_backward(dx.data(), nullptr, dh.data(), x_.data(), final_rstd_.data(), w_.final_norm, N, C);

@@ -26,6 +26,7 @@ struct TrainOptions {
   bool checkpoint = false;   // recompute each layer's activations during backward
   uint64_t dropout_seed = 0; // mixed with the step, layer and module for LoRA dropout masks
   bool training = true;      // false: dropout off (evaluation)
+  bool bf16 = false;         // big GEMMs (frozen projections, LM head) on bf16-rounded inputs, fp32 accumulation
 };
 
 class Gemma3Lora {

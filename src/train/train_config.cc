@@ -72,6 +72,7 @@ void apply_yaml_config(TrainConfig& c, const std::filesystem::path& path) {
       {"init_adapter", get("init_adapter", c.init_adapter)},
       {"quant", get("quant", c.quant)},
       {"gradient_checkpointing", get("gradient_checkpointing", c.gradient_checkpointing)},
+      {"bf16", get("bf16", c.bf16)},
       {"early_stopping_patience", get("early_stopping_patience", c.early_stopping_patience)},
       {"early_stopping_threshold", get("early_stopping_threshold", c.early_stopping_threshold)},
       {"threads", get("threads", c.threads)},
@@ -142,6 +143,7 @@ std::string to_yaml(const TrainConfig& c) {
   if (!c.init_adapter.empty()) e << YAML::Key << "init_adapter" << YAML::Value << c.init_adapter;
   e << YAML::Key << "quant" << YAML::Value << c.quant;
   e << YAML::Key << "gradient_checkpointing" << YAML::Value << c.gradient_checkpointing;
+  e << YAML::Key << "bf16" << YAML::Value << c.bf16;
   e << YAML::Key << "early_stopping_patience" << YAML::Value << c.early_stopping_patience;
   e << YAML::Key << "early_stopping_threshold" << YAML::Value << c.early_stopping_threshold;
   e << YAML::Key << "output_dir" << YAML::Value << c.output_dir;

@@ -23,6 +23,7 @@ struct TrainConfig {
   std::string init_adapter;             // start from this PEFT adapter instead of a fresh init
   std::string quant = "none";           // none | q8_0 | q4_0 | nf4: base weights quantised on load (QLoRA)
   bool gradient_checkpointing = false;
+  bool bf16 = false;                    // TrainingArguments.bf16: bf16 GEMMs with fp32 accumulation (AVX512-BF16)
   int64_t early_stopping_patience = 0;  // evaluations without improvement before stopping; 0 = off
   double early_stopping_threshold = 0.0;
   int64_t threads = 0;                  // 0 = all cores

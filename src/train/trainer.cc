@@ -71,6 +71,7 @@ Trainer::MicroResult Trainer::run_micro(const std::vector<const TokenizedExample
   opt.checkpoint = cfg_.gradient_checkpointing;
   opt.dropout_seed = static_cast<uint64_t>(cfg_.seed);
   opt.training = backward;
+  opt.bf16 = cfg_.bf16;
   const uint64_t salt = static_cast<uint64_t>(state_.global_step) * 4096 + static_cast<uint64_t>(state_.batch_in_epoch);
   const LossResult r = net_.step(ids, lengths, labels, B, T, static_cast<float>(grad_scale), backward, opt, salt);
   MicroResult m;

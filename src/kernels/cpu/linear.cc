@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/matvec_vnni.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
@@ -64,11 +65,42 @@ std::vector<float>& panel_buffer(const WeightMatrix& w) {
   return buf;
 }
 
+// The bf16 path: activations rounded once, each weight panel dequantised (or read, for fp32) then rounded.
+struct Bf16Buffers {
+  std::vector<uint16_t> act, panel;
+};
+Bf16Buffers& bf16_buffers() {
+  thread_local Bf16Buffers b;
+  return b;
+}
+
+bool use_bf16(Precision p, int64_t T) { return p == Precision::kBf16 && T >= kLinearGemmRows && bf16_gemm_available(); }
+
+void panel_to_bf16(uint16_t* out, float* scratch, const WeightMatrix& w, int64_t r0, int64_t rows) {
+  if (w.is_f32()) return to_bf16(out, reinterpret_cast<const float*>(w.data) + r0 * w.cols, rows * w.cols);
+  dequantize_panel(scratch, w, r0, rows);
+  to_bf16(out, scratch, rows * w.cols);
+}
+
 }  // namespace
 
-void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate) {
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate, Precision precision) {
   const int64_t K = w.cols, N = w.rows;
   if (T == 0 || N == 0) return;
+  if (use_bf16(precision, T)) {
+    Bf16Buffers& b = bf16_buffers();
+    b.act.resize(static_cast<size_t>(T * K));
+    to_bf16(b.act.data(), x, T * K);
+    const int64_t P = panel_rows(w);
+    b.panel.resize(static_cast<size_t>(std::min(P, N) * K));
+    std::vector<float>& scratch = panel_buffer(w);
+    for (int64_t r0 = 0; r0 < N; r0 += P) {
+      const int64_t rows = std::min(P, N - r0);
+      panel_to_bf16(b.panel.data(), scratch.data(), w, r0, rows);
+      gemm_bf16(y + r0, N, b.act.data(), K, b.panel.data(), K, T, rows, K, /*trans_b=*/true, accumulate);
+    }
+    return;
+  }
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
   if (T < kLinearGemmRows && !w.nf4 && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
   std::vector<float>& panel = panel_buffer(w);
@@ -82,11 +114,26 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
 }
 
-void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate) {
+void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate,
+                           Precision precision) {
   const int64_t K = w.cols, N = w.rows;
   if (T == 0) return;
   if (N == 0) {
     if (!accumulate) std::fill(dx, dx + T * K, 0.0f);
+    return;
+  }
+  if (use_bf16(precision, T)) {
+    Bf16Buffers& b = bf16_buffers();
+    b.act.resize(static_cast<size_t>(T * N));
+    to_bf16(b.act.data(), dy, T * N);
+    const int64_t P = panel_rows(w);
+    b.panel.resize(static_cast<size_t>(std::min(P, N) * K));
+    std::vector<float>& scratch = panel_buffer(w);
+    for (int64_t r0 = 0; r0 < N; r0 += P) {
+      const int64_t rows = std::min(P, N - r0);
+      panel_to_bf16(b.panel.data(), scratch.data(), w, r0, rows);
+      gemm_bf16(dx, K, b.act.data() + r0, N, b.panel.data(), K, T, K, rows, /*trans_b=*/false, accumulate || r0 > 0);
+    }
     return;
   }
   if (w.is_f32()) {

@@ -36,10 +36,16 @@ struct WeightMatrix {
 
 namespace ops {
 
+// kBf16: the many-row (sgemm) path rounds activations and weight panels to bf16 and multiplies with fp32
+// accumulation (gemm_bf16.h) when the CPU has AVX512-BF16; otherwise, and on the few-row path, fp32.
+enum class Precision { kF32, kBf16 };
+
 // y[T,N] = x[T,K] · W^T (+ y when accumulate).
-void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate = false);
+void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate = false,
+            Precision precision = Precision::kF32);
 // dx[T,K] = dy[T,N] · W (+ dx when accumulate): the input gradient through a frozen weight.
-void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate = false);
+void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate = false,
+                           Precision precision = Precision::kF32);
 // out[K] = row r of W in fp32.
 void weight_row(float* out, const WeightMatrix& w, int64_t r);
 

@@ -93,6 +93,7 @@ HWY_AFTER_NAMESPACE();
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/lm_head_loss.h"
 #include "kernels/cpu/thread_pool.h"
 #include "util/error.h"
@@ -140,7 +141,7 @@ using EmbedRows = std::function<const float*(int64_t v0, int64_t v1)>;
 
 // The fused kernel over an embedding read in chunks of vchunk rows (all of V at once for fp32).
 double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, int64_t vchunk, const int32_t* targets,
-             int64_t N, int64_t C, int64_t V, float softcap, float grad_scale, int64_t* count) {
+             int64_t N, int64_t C, int64_t V, float softcap, float grad_scale, int64_t* count, bool bf16 = false) {
   const std::vector<int64_t> rows = active_rows(targets, N, V);
   if (count) *count = static_cast<int64_t>(rows.size());
   if (dhidden) std::fill(dhidden, dhidden + N * C, 0.0f);
@@ -149,6 +150,8 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
   const int64_t B = std::min<int64_t>(kLmHeadRows, static_cast<int64_t>(rows.size()));
   std::unique_ptr<float[]> logits(new float[B * V]);  // uninitialised: the GEMM writes every element
   std::vector<float> h(B * C), dh(dhidden ? B * C : 0);
+  std::vector<uint16_t> hb(bf16 ? B * C : 0), eb(bf16 ? std::min(V, vchunk) * C : 0);
+  std::unique_ptr<uint16_t[]> lb(bf16 && dhidden ? new uint16_t[B * V] : nullptr);
   std::vector<double> loss(rows.size());
   const bool capped = softcap > 0;
   const int iV = static_cast<int>(V), iC = static_cast<int>(C);
@@ -156,8 +159,14 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
   for (size_t r0 = 0; r0 < rows.size(); r0 += B) {
     const int64_t nb = std::min<int64_t>(B, static_cast<int64_t>(rows.size() - r0));
     for (int64_t i = 0; i < nb; ++i) std::copy_n(hidden + rows[r0 + i] * C, C, h.data() + i * C);
+    if (bf16) to_bf16(hb.data(), h.data(), nb * C);
     for (int64_t v0 = 0; v0 < V; v0 += vchunk) {  // logits[:, v0:v1] = h · E[v0:v1]ᵀ
       const int64_t v1 = std::min(V, v0 + vchunk);
+      if (bf16) {
+        to_bf16(eb.data(), embed_rows(v0, v1), (v1 - v0) * C);
+        gemm_bf16(logits.get() + v0, V, hb.data(), C, eb.data(), C, nb, v1 - v0, C, /*trans_b=*/true, false);
+        continue;
+      }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nb), static_cast<int>(v1 - v0), iC, 1.0f,
                   h.data(), iC, embed_rows(v0, v1), iC, 0.0f, logits.get() + v0, iV);
     }
@@ -186,8 +195,14 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
       }
     });
     if (!dhidden) continue;
+    if (bf16) to_bf16(lb.get(), logits.get(), nb * V);
     for (int64_t v0 = 0; v0 < V; v0 += vchunk) {  // dh += dlogits[:, v0:v1] · E[v0:v1]
       const int64_t v1 = std::min(V, v0 + vchunk);
+      if (bf16) {
+        to_bf16(eb.data(), embed_rows(v0, v1), (v1 - v0) * C);
+        gemm_bf16(dh.data(), C, lb.get() + v0, V, eb.data(), C, nb, C, v1 - v0, /*trans_b=*/false, v0 > 0);
+        continue;
+      }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nb), iC, static_cast<int>(v1 - v0), 1.0f,
                   logits.get() + v0, iV, embed_rows(v0, v1), iC, v0 == 0 ? 0.0f : 1.0f, dh.data(), iC);
     }
@@ -226,8 +241,22 @@ double lm_head_ce_forward_backward_bf16(float* dhidden, const float* hidden, con
 }
 
 double lm_head_ce_forward_backward(float* dhidden, const float* hidden, const WeightMatrix& embed,
-                                   const int32_t* targets, int64_t N, float softcap, float grad_scale, int64_t* count) {
+                                   const int32_t* targets, int64_t N, float softcap, float grad_scale, int64_t* count,
+                                   bool bf16) {
   const int64_t C = embed.cols, V = embed.rows;
+  bf16 = bf16 && bf16_gemm_available();
+  if (bf16) {  // chunks of rows widened to fp32 then rounded to bf16 for the GEMMs
+    const int64_t vchunk = std::max<int64_t>(256, (int64_t{2} << 20) / std::max<int64_t>(C, 1));
+    std::vector<float> chunk(std::min(V, vchunk) * C);
+    auto rows = [&](int64_t v0, int64_t v1) -> const float* {
+      if (embed.is_f32()) return reinterpret_cast<const float*>(embed.data) + v0 * C;
+      ThreadPool::global().parallel_for(v1 - v0, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) weight_row(chunk.data() + r * C, embed, v0 + r);
+      });
+      return chunk.data();
+    };
+    return fused(dhidden, hidden, rows, vchunk, targets, N, C, V, softcap, grad_scale, count, /*bf16=*/true);
+  }
   if (embed.is_f32())
     return lm_head_ce_forward_backward(dhidden, hidden, reinterpret_cast<const float*>(embed.data), targets, N, C, V,
                                        softcap, grad_scale, count);

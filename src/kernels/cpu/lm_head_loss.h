@@ -28,8 +28,10 @@ double lm_head_ce_forward_backward_bf16(float* dhidden, const float* hidden, con
 
 // Any storage kernels/cpu/linear.h reads (fp32 used in place; bf16, f16 and the ggml quants dequantised in
 // ~8 MiB chunks of rows, twice per block of rows), so a quantised tied head never has a full fp32 copy.
+// bf16: both GEMMs take bf16-rounded inputs with fp32 accumulation (gemm_bf16.h) when the CPU has AVX512-BF16.
 double lm_head_ce_forward_backward(float* dhidden, const float* hidden, const WeightMatrix& embed,
-                                   const int32_t* targets, int64_t N, float softcap, float grad_scale, int64_t* count);
+                                   const int32_t* targets, int64_t N, float softcap, float grad_scale, int64_t* count,
+                                   bool bf16 = false);
 
 namespace ref {
 // Naive: the full [N, V] logits in double. Same contract.
