@@ -126,8 +126,8 @@ ExampleCache::ExampleCache(const std::filesystem::path& path) : file_(path) {
   if (std::memcmp(d, kMagic, 8) != 0) bad("wrong magic (expected \"SCIDATA\")");
   const uint32_t version = get<uint32_t>(d + 8);
   if (version != kExampleCacheVersion)
-    bad("version " + std::to_string(version) + ", this scitune reads version " +
-        std::to_string(kExampleCacheVersion) + " (prepare the data again)");
+    bad("version " + std::to_string(version) + ", this scitune reads version " + std::to_string(kExampleCacheVersion) +
+        " (prepare the data again)");
   vocab_size_ = get<uint32_t>(d + 12);
   if (vocab_size_ == 0 || vocab_size_ > kTrainedBit) bad("vocabulary size " + std::to_string(vocab_size_));
   const uint64_t n = get<uint64_t>(d + 16);
@@ -140,9 +140,7 @@ ExampleCache::ExampleCache(const std::filesystem::path& path) : file_(path) {
   const std::optional<uint64_t> offsets_bytes = n1 ? mul(*n1, 8) : std::nullopt;
   const std::optional<uint64_t> token_bytes = mul(n_tokens_, 4);
   std::optional<uint64_t> expected = kHeaderSize + kDigestSize;
-  auto plus = [&](std::optional<uint64_t> x) {
-    expected = expected && x ? add(*expected, *x) : std::nullopt;
-  };
+  auto plus = [&](std::optional<uint64_t> x) { expected = expected && x ? add(*expected, *x) : std::nullopt; };
   plus(offsets_bytes);
   plus(token_bytes);
   plus(token_bytes ? std::optional<uint64_t>(pad8(*token_bytes)) : std::nullopt);

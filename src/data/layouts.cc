@@ -34,8 +34,8 @@ const json& require(const json& obj, std::string_view key, const std::string& wh
 
 const std::string& string_field(const json& v, const std::string& where, std::string_view name) {
   if (!v.is_string())
-    reject("wrong type", where + ": \"" + std::string(name) + "\" must be a string, found " +
-                             std::string(json_type_name(v)));
+    reject("wrong type",
+           where + ": \"" + std::string(name) + "\" must be a string, found " + std::string(json_type_name(v)));
   return v.get_ref<const std::string&>();
 }
 
@@ -65,8 +65,8 @@ std::string normalise_role(const std::string& role, const std::string& where) {
   if (role == "user" || role == "human") return "user";
   if (role == "assistant" || role == "model" || role == "gpt" || role == "bot") return "model";
   if (role == "system") return "system";
-  reject("unknown role", where + ": unknown role \"" + role +
-                             "\" (expected system, user/human or assistant/model/gpt/bot)");
+  reject("unknown role",
+         where + ": unknown role \"" + role + "\" (expected system, user/human or assistant/model/gpt/bot)");
 }
 
 // One list of turns: [{role_key, content_key}...]; ShareGPT lists may also spell them role/content.
@@ -99,8 +99,7 @@ void parse_turns(const json& list, std::string_view list_name, bool sharegpt, co
         const json* type = find(part, "type");
         if (!type) reject("missing field", p_at + ": missing \"type\"");
         const std::string& t = string_field(*type, p_at, "type");
-        if (t != "text")
-          reject("non-text content", p_at + ": a \"" + t + "\" part (only text can be trained on)");
+        if (t != "text") reject("non-text content", p_at + ": a \"" + t + "\" part (only text can be trained on)");
         msg.parts.push_back({t, string_field(require(part, "text", p_at), p_at, "text")});
       }
     } else {
@@ -121,8 +120,7 @@ void check_conversation(std::vector<ChatMessage>& msgs, std::string_view list_na
   for (size_t i = 0; i < msgs.size(); ++i) {
     ChatMessage& m = msgs[i];
     const std::string at = where + ": " + std::string(list_name) + "[" + std::to_string(i) + "]";
-    if (m.role == "system" && i > 0)
-      reject("role order", at + ": a system message is only allowed first");
+    if (m.role == "system" && i > 0) reject("role order", at + ": a system message is only allowed first");
     if (m.role == "system" && m.has_parts) {  // what each template accepts as list content for system
       if (options.chat_format == ChatFormat::kGemma4)
         reject("wrong type", at + ": a Gemma 4 system message must have string content");
@@ -190,8 +188,8 @@ RecordContent tokens(const json& record, const std::string& where) {
   c.ids.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] > INT32_MAX)
-      reject("bad token ids", where + ": input_ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
-                                  " is not a token id");
+      reject("bad token ids",
+             where + ": input_ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is not a token id");
     c.ids.push_back(int32_t(ids[i]));
   }
   if (const json* labels = find(record, "labels")) {
@@ -202,8 +200,8 @@ RecordContent tokens(const json& record, const std::string& where) {
     for (size_t i = 0; i < c.labels.size(); ++i)
       if (c.labels[i] != -100 && c.labels[i] != c.ids[i])
         reject("bad labels", where + ": labels[" + std::to_string(i) + "] = " + std::to_string(c.labels[i]) +
-                                 " is neither -100 nor input_ids[" + std::to_string(i) + "] = " +
-                                 std::to_string(c.ids[i]) + " (labels must be HF style: not shifted)");
+                                 " is neither -100 nor input_ids[" + std::to_string(i) +
+                                 "] = " + std::to_string(c.ids[i]) + " (labels must be HF style: not shifted)");
   }
   return c;
 }
@@ -284,9 +282,10 @@ RecordContent record_content(const json& record, Layout layout, const LayoutOpti
                                      msgs[i].role + "\" (a completion holds model turns)");
         return chat(std::move(msgs), "prompt+completion", options, where);
       }
-      reject("wrong type", where + ": \"prompt\" and \"completion\" must both be strings or both lists of messages, "
-                                   "found " + std::string(json_type_name(prompt)) + " and " +
-                                   std::string(json_type_name(completion)));
+      reject("wrong type", where +
+                               ": \"prompt\" and \"completion\" must both be strings or both lists of messages, "
+                               "found " +
+                               std::string(json_type_name(prompt)) + " and " + std::string(json_type_name(completion)));
     }
     case Layout::kText: {
       RecordContent c;

@@ -201,8 +201,7 @@ PreparedDataset prepare_dataset(const DatasetSpec& spec, const Tokenizer& tok) {
 
   seeded_shuffle(all, rng);
   const int64_t n = int64_t(all.size());
-  const int64_t n_val =
-      spec.val_count >= 0 ? spec.val_count : int64_t(std::ceil(spec.val_ratio * double(n) - 1e-9));
+  const int64_t n_val = spec.val_count >= 0 ? spec.val_count : int64_t(std::ceil(spec.val_ratio * double(n) - 1e-9));
   if (n_val >= n)
     fail("a validation split of " + std::to_string(n_val) + " examples leaves nothing to train on (" +
          std::to_string(n) + " examples in all)");
@@ -225,8 +224,7 @@ void write_prepared_dataset(const std::filesystem::path& dir, const PreparedData
         fail((dir / f).string() + " exists (pass --force to replace the prepared data)");
   const auto vocab = uint32_t(tok.vocab_size());
   write_example_cache(dir / "train.bin", data.train, vocab, cache_meta(data.report, "train"), overwrite);
-  write_example_cache(dir / "validation.bin", data.validation, vocab, cache_meta(data.report, "validation"),
-                      overwrite);
+  write_example_cache(dir / "validation.bin", data.validation, vocab, cache_meta(data.report, "validation"), overwrite);
   write_file_atomic(dir / "report.json", to_json(data.report).dump(2) + "\n", overwrite);
 }
 

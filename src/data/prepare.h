@@ -44,13 +44,13 @@ DataSourceSpec parse_data_source(std::string_view arg, Layout layout = Layout::k
 
 struct DatasetSpec {
   std::vector<DataSourceSpec> sources;
-  TokenizeOptions tokenize;          // max_seq_length (TRL default 1024), truncate or drop, threads
+  TokenizeOptions tokenize;  // max_seq_length (TRL default 1024), truncate or drop, threads
   uint64_t seed = 42;
-  double val_ratio = 0.0;            // in [0, 1)
-  int64_t val_count = -1;            // overrides val_ratio when >= 0
+  double val_ratio = 0.0;  // in [0, 1)
+  int64_t val_count = -1;  // overrides val_ratio when >= 0
   bool strip_response_markers = false;
-  bool strict = false;               // any rejected record is an error
-  ReaderLimits limits;               // 64 MiB per line / array element
+  bool strict = false;                    // any rejected record is an error
+  ReaderLimits limits;                    // 64 MiB per line / array element
   std::optional<ChatFormat> chat_format;  // default: detect_chat_format(tokenizer)
 };
 

@@ -35,8 +35,9 @@ class JsonlSource : public RecordSource {
   std::optional<RawRecord> next() override {
     while (auto line = lines_.next()) {
       std::string_view text = *line;
-      if (lines_.line() == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
-      if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line: not a record
+      // A UTF-8 BOM may open the file; a blank line is not a record.
+      if (lines_.line() == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+      if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
       return parse_record(text, name_ + ":" + std::to_string(lines_.line()));
     }
     return std::nullopt;
@@ -236,7 +237,7 @@ RawRecord parse_record(std::string_view text, std::string where) {
     return reject("not an object", r.where + ": expected a JSON object (one record), found " + std::string(type));
   }
   try {
-    r.value = tok::to_nlohmann(root, r.where);
+    r.value = tok::to_nlohmann(root, r.where + ": record");  // nested keys: "<file>:<line>: record.a[0]"
   } catch (const UserError& e) {
     return reject("duplicate key", e.what());
   }

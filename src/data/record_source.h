@@ -31,8 +31,8 @@ struct ReaderLimits {
 };
 
 struct RawRecord {
-  std::string where;           // "<file>:<line>"
-  nlohmann::json value;        // a JSON object, unless rejected
+  std::string where;     // "<file>:<line>"
+  nlohmann::json value;  // a JSON object, unless rejected
   std::optional<Reject> reject;
 };
 

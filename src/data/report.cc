@@ -46,9 +46,7 @@ struct Reader {
   Reader sub(const char* key) const { return {json_object(at(key), field(key)), field(key)}; }
 };
 
-SplitReport split_from(const Reader& r) {
-  return {r.i64("examples"), r.i64("tokens"), r.i64("trained_tokens")};
-}
+SplitReport split_from(const Reader& r) { return {r.i64("examples"), r.i64("tokens"), r.i64("trained_tokens")}; }
 
 std::vector<int64_t> ints(const json& v, const std::string& where) {
   std::vector<int64_t> out;
@@ -191,8 +189,7 @@ DataReport report_from_json(const json& j, const std::string& where) {
   const Reader l = root.sub("lengths");
   r.lengths.upper = ints(l.at("upper"), l.field("upper"));
   r.lengths.count = ints(l.at("count"), l.field("count"));
-  if (r.lengths.upper.size() != r.lengths.count.size())
-    fail(l.where + ": \"upper\" and \"count\" differ in length");
+  if (r.lengths.upper.size() != r.lengths.count.size()) fail(l.where + ": \"upper\" and \"count\" differ in length");
   r.lengths.min = l.i64("min");
   r.lengths.max = l.i64("max");
   r.lengths.mean = json_number(l.at("mean"), l.field("mean"));
@@ -204,8 +201,8 @@ std::string format_report(const DataReport& r) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   for (const SourceReport& s : r.sources) {
-    line(s.path + " (" + s.format + ", " + (s.layout.empty() ? "no layout" : s.layout) + "): " +
-         thousands(s.records) + " records, " + thousands(s.kept) + " kept" +
+    line(s.path + " (" + s.format + ", " + (s.layout.empty() ? "no layout" : s.layout) + "): " + thousands(s.records) +
+         " records, " + thousands(s.kept) + " kept" +
          (s.requested >= 0 ? " of " + thousands(s.requested) + " requested" : "") + ", " + thousands(s.rejected) +
          " rejected, " + thousands(s.truncated) + " truncated; " + thousands(s.tokens) + " tokens, " +
          thousands(s.trained_tokens) + " trained");

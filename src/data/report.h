@@ -17,12 +17,12 @@ inline constexpr size_t kReportRejectSamples = 5;  // messages kept per source (
 
 struct SourceReport {
   std::string path;
-  std::string format;        // "jsonl", "json-array+gzip", ...
-  std::string layout;        // as detected or forced ("" when no record had one)
-  int64_t requested = -1;    // FILE:N; -1 = every record
-  int64_t records = 0;       // records read (non-blank lines / array elements)
-  int64_t valid = 0;         // records that passed JSON and layout checks
-  int64_t examined = 0;      // valid records tokenised (with a sample count: until N were kept)
+  std::string format;      // "jsonl", "json-array+gzip", ...
+  std::string layout;      // as detected or forced ("" when no record had one)
+  int64_t requested = -1;  // FILE:N; -1 = every record
+  int64_t records = 0;     // records read (non-blank lines / array elements)
+  int64_t valid = 0;       // records that passed JSON and layout checks
+  int64_t examined = 0;    // valid records tokenised (with a sample count: until N were kept)
   int64_t kept = 0;
   int64_t rejected = 0;
   std::map<std::string, int64_t> rejected_by_kind;

@@ -16,13 +16,13 @@ TokenizeResult finish(std::vector<int32_t> ids, std::vector<int64_t> labels, con
   if (ids.empty()) throw RecordReject("empty text", where + ": no tokens");
   for (size_t i = 0; i < ids.size(); ++i)
     if (!tok.is_valid_id(ids[i]))
-      throw RecordReject("bad token ids", where + ": input_ids[" + std::to_string(i) + "] = " +
-                                              std::to_string(ids[i]) + " is not in the vocabulary (size " +
-                                              std::to_string(tok.vocab_size()) + ")");
+      throw RecordReject("bad token ids", where + ": input_ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                                              " is not in the vocabulary (size " + std::to_string(tok.vocab_size()) +
+                                              ")");
   if (bos) {
     if (ids[0] != *bos)
-      throw RecordReject("bos", where + ": the sequence starts with " + token_name(tok, ids[0]) + ", not " +
-                                    token_name(tok, *bos));
+      throw RecordReject(
+          "bos", where + ": the sequence starts with " + token_name(tok, ids[0]) + ", not " + token_name(tok, *bos));
     size_t n_bos = 0;
     for (int32_t id : ids) n_bos += id == *bos;
     if (n_bos > 1)
@@ -44,13 +44,13 @@ TokenizeResult finish(std::vector<int32_t> ids, std::vector<int64_t> labels, con
   TokenizedExample ex{std::move(ids), std::move(labels), where};
   if (ex.trained_tokens() == 0)
     throw RecordReject("no trained tokens",
-                       r.truncated ? where + ": no trained token left after truncating " +
-                                         std::to_string(r.original_length) + " tokens to " + std::to_string(max) +
-                                         " (the answer starts after the cut)"
-                                   : where + (rec.kind == RecordContent::Kind::kTokens
-                                                  ? ": no token is trained (every label is -100)"
-                                                  : ": no token is trained (the response-only mask found no model "
-                                                    "answer)"));
+                       r.truncated
+                           ? where + ": no trained token left after truncating " + std::to_string(r.original_length) +
+                                 " tokens to " + std::to_string(max) + " (the answer starts after the cut)"
+                           : where + (rec.kind == RecordContent::Kind::kTokens
+                                          ? ": no token is trained (every label is -100)"
+                                          : ": no token is trained (the response-only mask found no model "
+                                            "answer)"));
   r.example = std::move(ex);
   return r;
 }
@@ -124,13 +124,14 @@ std::vector<TokenizeResult> tokenize_records(std::span<const PendingRecord> reco
       text_of[i] = texts.size();
       texts.push_back(records[i].text);
     }
-  std::vector<std::vector<int32_t>> encoded = tokenizer.encode_batch(texts, /*add_special_tokens=*/false,
-                                                                     options.threads);
+  std::vector<std::vector<int32_t>> encoded =
+      tokenizer.encode_batch(texts, /*add_special_tokens=*/false, options.threads);
   std::vector<TokenizeResult> out(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     try {
-      out[i] = tokenize_one(records[i], text_of[i] == SIZE_MAX ? std::vector<int32_t>() : std::move(encoded[text_of[i]]),
-                            tokenizer, format, options);
+      out[i] =
+          tokenize_one(records[i], text_of[i] == SIZE_MAX ? std::vector<int32_t>() : std::move(encoded[text_of[i]]),
+                       tokenizer, format, options);
     } catch (const RecordReject& e) {
       out[i].reject = e.reject();
     }

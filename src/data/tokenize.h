@@ -37,9 +37,9 @@ struct TokenizeOptions {
 // A validated record waiting for the tokenizer: chat conversations are already rendered to text.
 struct PendingRecord {
   RecordContent::Kind kind = RecordContent::Kind::kChat;
-  std::string text;              // kChat: the rendered template; kText: the raw text
-  std::vector<int32_t> ids;      // kTokens
-  std::vector<int64_t> labels;   // kTokens
+  std::string text;             // kChat: the rendered template; kText: the raw text
+  std::vector<int32_t> ids;     // kTokens
+  std::vector<int64_t> labels;  // kTokens
   std::string where;
 };
 
