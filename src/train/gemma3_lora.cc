@@ -9,6 +9,7 @@
 #include "kernels/cpu/ops_backward.h"
 #include "train/lora_ops.h"
 #include "util/error.h"
+#include "util/splitmix.h"
 
 namespace scitune {
 
@@ -35,17 +36,10 @@ struct Grads {
 };
 thread_local Grads g_grads;
 
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 // The same mask in forward, checkpoint recomputation and backward: a function of (seed, step, layer, module).
 lora::Dropout dropout(double p, const TrainOptions& o, uint64_t step, int64_t layer, Proj proj) {
   return {static_cast<float>(p),
-          mix(o.dropout_seed ^ mix(step * 1000003 + static_cast<uint64_t>(layer) * 16 + static_cast<int>(proj)))};
+          splitmix64(o.dropout_seed ^ splitmix64(step * 1000003 + static_cast<uint64_t>(layer) * 16 + static_cast<int>(proj)))};
 }
 
 const WeightMatrix& base_weight(const Gemma3LayerWeights& w, Proj p) {

@@ -2,16 +2,11 @@
 
 #include <cblas.h>
 
+#include "util/splitmix.h"
+
 namespace scitune::lora {
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // drop(x) as a fresh buffer (only when dropout is on).
 std::vector<float> dropped(const float* x, int64_t n, const Dropout& d) {

@@ -76,10 +76,26 @@ Bf16Buffers& bf16_buffers() {
 
 bool use_bf16(Precision p, int64_t T) { return p == Precision::kBf16 && T >= kLinearGemmRows && bf16_gemm_available(); }
 
-void panel_to_bf16(uint16_t* out, float* scratch, const WeightMatrix& w, int64_t r0, int64_t rows) {
-  if (w.is_f32()) return to_bf16(out, reinterpret_cast<const float*>(w.data) + r0 * w.cols, rows * w.cols);
-  dequantize_panel(scratch, w, r0, rows);
-  to_bf16(out, scratch, rows * w.cols);
+// Rounds `a` (rows x cols) to bf16 into the activation buffer, then calls fn(r0, rows, panel) for each panel of
+// weight rows rounded to bf16 (dequantised first unless fp32).
+template <class Fn>
+void bf16_panels(const float* a, int64_t a_elems, const WeightMatrix& w, Fn fn) {
+  Bf16Buffers& b = bf16_buffers();
+  b.act.resize(static_cast<size_t>(a_elems));
+  to_bf16(b.act.data(), a, a_elems);
+  const int64_t P = panel_rows(w), K = w.cols;
+  b.panel.resize(static_cast<size_t>(std::min(P, w.rows) * K));
+  std::vector<float>& scratch = panel_buffer(w);
+  for (int64_t r0 = 0; r0 < w.rows; r0 += P) {
+    const int64_t rows = std::min(P, w.rows - r0);
+    if (w.is_f32()) {
+      to_bf16(b.panel.data(), reinterpret_cast<const float*>(w.data) + r0 * K, rows * K);
+    } else {
+      dequantize_panel(scratch.data(), w, r0, rows);
+      to_bf16(b.panel.data(), scratch.data(), rows * K);
+    }
+    fn(r0, rows, b.act.data(), b.panel.data());
+  }
 }
 
 }  // namespace
@@ -88,17 +104,9 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   const int64_t K = w.cols, N = w.rows;
   if (T == 0 || N == 0) return;
   if (use_bf16(precision, T)) {
-    Bf16Buffers& b = bf16_buffers();
-    b.act.resize(static_cast<size_t>(T * K));
-    to_bf16(b.act.data(), x, T * K);
-    const int64_t P = panel_rows(w);
-    b.panel.resize(static_cast<size_t>(std::min(P, N) * K));
-    std::vector<float>& scratch = panel_buffer(w);
-    for (int64_t r0 = 0; r0 < N; r0 += P) {
-      const int64_t rows = std::min(P, N - r0);
-      panel_to_bf16(b.panel.data(), scratch.data(), w, r0, rows);
-      gemm_bf16(y + r0, N, b.act.data(), K, b.panel.data(), K, T, rows, K, /*trans_b=*/true, accumulate);
-    }
+    bf16_panels(x, T * K, w, [&](int64_t r0, int64_t rows, const uint16_t* xb, const uint16_t* panel) {
+      gemm_bf16(y + r0, N, xb, K, panel, K, T, rows, K, /*trans_b=*/true, accumulate);
+    });
     return;
   }
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
@@ -123,17 +131,9 @@ void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, in
     return;
   }
   if (use_bf16(precision, T)) {
-    Bf16Buffers& b = bf16_buffers();
-    b.act.resize(static_cast<size_t>(T * N));
-    to_bf16(b.act.data(), dy, T * N);
-    const int64_t P = panel_rows(w);
-    b.panel.resize(static_cast<size_t>(std::min(P, N) * K));
-    std::vector<float>& scratch = panel_buffer(w);
-    for (int64_t r0 = 0; r0 < N; r0 += P) {
-      const int64_t rows = std::min(P, N - r0);
-      panel_to_bf16(b.panel.data(), scratch.data(), w, r0, rows);
-      gemm_bf16(dx, K, b.act.data() + r0, N, b.panel.data(), K, T, K, rows, /*trans_b=*/false, accumulate || r0 > 0);
-    }
+    bf16_panels(dy, T * N, w, [&](int64_t r0, int64_t rows, const uint16_t* dyb, const uint16_t* panel) {
+      gemm_bf16(dx, K, dyb + r0, N, panel, K, T, K, rows, /*trans_b=*/false, accumulate || r0 > 0);
+    });
     return;
   }
   if (w.is_f32()) {
