@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu/geglu_hwy.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 #include "util/error.h"
 
@@ -89,25 +90,11 @@ void rmsnorm_backward(float* dx, float* dgain, const float* dy, const float* x, 
 }
 
 void rope_neox_backward(float* dx, const int32_t* pos, const float* inv_freq, int64_t T, int64_t heads, int64_t D) {
-  const int64_t half = D / 2;
-  ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) {
-    std::vector<float> cs(half), sn(half);
-    for (int64_t t = b; t < e; ++t) {
-      for (int64_t i = 0; i < half; ++i) {
-        const float angle = static_cast<float>(pos[t]) * inv_freq[i];
-        cs[i] = std::cos(angle);
-        sn[i] = std::sin(angle);
-      }
-      for (int64_t h = 0; h < heads; ++h) {
-        float* v = dx + (t * heads + h) * D;
-        for (int64_t i = 0; i < half; ++i) {
-          const float a = v[i], c = v[i + half];
-          v[i] = a * cs[i] + c * sn[i];
-          v[i + half] = c * cs[i] - a * sn[i];
-        }
-      }
-    }
-  });
+  // The transpose of a rotation is the rotation by the negated angle: the forward at negated positions
+  // (cos is even and sin odd in IEEE arithmetic, so this is exact).
+  std::vector<int32_t> neg(pos, pos + T);
+  for (int32_t& p : neg) p = -p;
+  rope_neox(dx, neg.data(), inv_freq, T, heads, D);
 }
 
 void geglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, int64_t n) {
