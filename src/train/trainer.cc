@@ -112,6 +112,13 @@ StepLog Trainer::train_step() {
          "; stopping (the last checkpoint holds the last good state; try a lower learning_rate)");
   StepLog log;
   log.grad_norm = clip_grad_norm(adapter_, cfg_.max_grad_norm);
+  if (log.grad_norm == 0.0)  // a fused path that drops the gradient would "train" on nothing (pitfalls.md)
+    fail("step " + std::to_string(state_.global_step + 1) +
+         ": the adapter's gradient is exactly zero, so nothing would be learned (do target_modules select any "
+         "projection the loss depends on?)");
+  if (!std::isfinite(log.grad_norm))
+    fail("gradient norm is " + std::to_string(log.grad_norm) + " at step " + std::to_string(state_.global_step + 1) +
+         "; stopping (the last checkpoint holds the last good state; try a lower learning_rate)");
   log.learning_rate = cfg_.learning_rate * lr_multiplier(schedule_, state_.global_step, warmup_, total_steps_);
   opt_.step(adapter_, log.learning_rate);
   ++state_.global_step;
