@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include <cblas.h>
+#include <cstdlib>
+
 #include "cli/commands.h"
 #include "cli/model_session.h"
 #include "data/example_cache.h"
@@ -84,6 +87,7 @@ Data load_data(const TrainConfig& c, const Tokenizer& tok) {
     spec.tokenize.max_seq_length = c.max_seq_length;
     spec.seed = static_cast<uint64_t>(c.seed);
     spec.val_ratio = c.validation_data.empty() ? c.validation_split : 0.0;
+    spec.keep_order = !c.shuffle;  // --shuffle false: train in file order (the split stays seeded)
     PreparedDataset p = prepare_dataset(spec, tok);
     if (verbosity() > 0) std::fputs(format_report(p.report).c_str(), stdout);
     d.train = std::move(p.train);
@@ -143,6 +147,10 @@ void run_train(TrainArgs& a) {
     fail(out.string() + ": holds a previous run (train_log.jsonl); pass --resume to continue it or --force to start over");
   }
 
+  if (c.threads > 0) {  // before the first parallel kernel: the pool reads SCITUNE_THREADS once
+    setenv("SCITUNE_THREADS", std::to_string(c.threads).c_str(), 1);
+    openblas_set_num_threads(static_cast<int>(c.threads));
+  }
   LoadOptions lo;
   apply_quant_on_load(lo, c.quant, "quant");
   LoadedGemma3 base = load_model(c.model, lo);
@@ -173,8 +181,8 @@ void run_train(TrainArgs& a) {
   write_file_atomic(out / "train_config.yaml", to_yaml(c), Overwrite::kYes);
   std::printf("training %s: %lld steps, %zu examples (%lld steps/epoch), LoRA r %lld alpha %g, %lld parameters\n",
               c.model.c_str(), static_cast<long long>(trainer.total_steps()), data.train.size(),
-              static_cast<long long>(trainer.steps_per_epoch()), static_cast<long long>(c.lora.r), c.lora.alpha,
-              static_cast<long long>(adapter.parameter_count()));
+              static_cast<long long>(trainer.steps_per_epoch()), static_cast<long long>(adapter.config().r),
+              adapter.config().alpha, static_cast<long long>(adapter.parameter_count()));
 
   const int64_t eval_every = c.eval_steps > 0 ? c.eval_steps : c.logging_steps;
   InterruptScope interrupt_scope;
@@ -271,6 +279,7 @@ void register_train(CLI::App& app) {
   flag(cmd, *a, "--quant", &TrainConfig::quant, "Quantise the base on load: none, q8_0, q4_0");
   flag(cmd, *a, "--gradient-checkpointing", &TrainConfig::gradient_checkpointing, "Recompute activations (true/false)");
   flag(cmd, *a, "--bf16", &TrainConfig::bf16, "bf16 GEMMs with fp32 accumulation (true/false; AVX512-BF16 CPUs)");
+  flag(cmd, *a, "--threads", &TrainConfig::threads, "CPU threads (0 = all cores)");
   flag(cmd, *a, "--shuffle", &TrainConfig::shuffle, "Shuffle the data each epoch (true/false)");
   flag(cmd, *a, "--early-stopping-patience", &TrainConfig::early_stopping_patience, "Evaluations without improvement");
   flag(cmd, *a, "--early-stopping-threshold", &TrainConfig::early_stopping_threshold, "Minimum eval_loss improvement");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "data/example_cache.h"
 #include "io/json_limits.h"
@@ -199,14 +200,20 @@ PreparedDataset prepare_dataset(const DatasetSpec& spec, const Tokenizer& tok) {
     fail(why);
   }
 
-  seeded_shuffle(all, rng);
   const int64_t n = int64_t(all.size());
+  std::vector<size_t> order(all.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, rng);  // the permutation seeded_shuffle(all, rng) would make: same draws, same splits
   const int64_t n_val = spec.val_count >= 0 ? spec.val_count : int64_t(std::ceil(spec.val_ratio * double(n) - 1e-9));
   if (n_val >= n)
     fail("a validation split of " + std::to_string(n_val) + " examples leaves nothing to train on (" +
          std::to_string(n) + " examples in all)");
-  out.validation.assign(std::make_move_iterator(all.begin()), std::make_move_iterator(all.begin() + n_val));
-  out.train.assign(std::make_move_iterator(all.begin() + n_val), std::make_move_iterator(all.end()));
+  if (spec.keep_order) {
+    std::sort(order.begin(), order.begin() + n_val);
+    std::sort(order.begin() + n_val, order.end());
+  }
+  for (int64_t i = 0; i < n; ++i)
+    (i < n_val ? out.validation : out.train).push_back(std::move(all[order[size_t(i)]]));
   report.train = split_report(out.train);
   report.validation = split_report(out.validation);
   report.lengths = length_histogram(out.train, out.validation);

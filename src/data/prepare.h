@@ -10,7 +10,8 @@
 // first val_count (or ceil(val_ratio * n)) become the validation split, the rest the training split.
 // Randomness: one std::mt19937_64 seeded with `seed`, drawn from in this order (per-source samples, then the
 // final shuffle), with a portable unbiased bounded draw and Fisher-Yates: the same inputs and seed give the
-// same splits on every platform.
+// same splits on every platform. With keep_order the same examples land in each split, each split in the order
+// the sources gave them (so `train --shuffle false` trains in file order).
 // Rejected records are counted by kind with their first messages (DataReport); no example left is a
 // UserError; with `strict` the first rejected record is.
 #pragma once
@@ -50,6 +51,8 @@ struct DatasetSpec {
   int64_t val_count = -1;  // overrides val_ratio when >= 0
   bool strip_response_markers = false;
   bool strict = false;                    // any rejected record is an error
+  bool keep_order = false;                // each split keeps the sources' order (train --shuffle false); the
+                                          // split itself is still drawn with the seed
   ReaderLimits limits;                    // 64 MiB per line / array element
   std::optional<ChatFormat> chat_format;  // default: detect_chat_format(tokenizer)
 };

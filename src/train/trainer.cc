@@ -92,10 +92,12 @@ StepLog Trainer::train_step() {
     for (int64_t j = b0; j < std::min(n, b0 + B); ++j) batch.push_back(&train_[static_cast<size_t>(order_[j])]);
     micro.push_back(std::move(batch));
   }
-  // HF's num_items_in_batch: labels != -100 over all micro-batches of the step, counted before the shift.
+  // HF's num_items_in_batch: labels != -100 over all micro-batches of the step, over labels[1:] (the labels the
+  // causal loss predicts; transformers counts them so since huggingface/transformers#46204, before it over all).
   int64_t items = 0;
   for (const auto& batch : micro)
-    for (const TokenizedExample* e : batch) items += e->trained_tokens();
+    for (const TokenizedExample* e : batch)
+      for (size_t t = 1; t < e->labels.size(); ++t) items += e->labels[t] != kIgnoreLabel;
   if (items == 0) fail("optimizer step " + std::to_string(state_.global_step + 1) + " has no trained tokens");
   adapter_.zero_grad();
   double loss_sum = 0;

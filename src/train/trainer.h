@@ -1,6 +1,7 @@
 // The SFT training loop with HF Trainer semantics (spec: ../shared/spec/trainer_quant_facts.md §2-§4):
 //  - an optimizer step = gradient_accumulation_steps micro-batches; its loss is the sum of token losses over all
-//    of them divided by the number of labels != -100 in them (HF's num_items_in_batch, counted before the shift);
+//    of them divided by the number of labels != -100 in them after the shift (HF's num_items_in_batch, which
+//    transformers counts over labels[..., 1:] since huggingface/transformers#46204);
 //  - grad_norm is logged before clipping to max_grad_norm; AdamW as torch; the LambdaLR schedule where update k
 //    uses multiplier(k - 1);
 //  - an epoch has ceil(micro-batches / accumulation) steps, the last one possibly shorter.
