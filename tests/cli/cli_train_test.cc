@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli_run.h"
-#include "real_vocab_model.h"
 #include "train/lora.h"
+#include "train_fixture.h"
 
 namespace scitune {
 namespace {
@@ -16,45 +16,22 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_cli;
 
-class CliTrain : public testing::RealVocabModel {
+class CliTrain : public testing::TrainCliTest {
  protected:
-  fs::path tmp(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("scitune_train_" + std::to_string(::getpid()) + "_" + name);
-    fs::remove_all(p);
-    cleanup_.push_back(p);
-    return p;
-  }
-  void TearDown() override {
-    for (const auto& p : cleanup_) fs::remove_all(p);
-  }
+  CliTrain() : TrainCliTest("scitune_train_") {}
   fs::path data() {
     const fs::path p = tmp("data.jsonl");
-    std::ofstream f(p);
-    const char* qa[][2] = {{"What is the powerhouse of the cell?", "The mitochondrion."},
-                           {"What gas do plants absorb?", "Carbon dioxide."},
-                           {"What is the chemical symbol for gold?", "Au."},
-                           {"How many planets orbit the Sun?", "Eight."},
-                           {"What is the boiling point of water?", "100 degrees Celsius at sea level."},
-                           {"What is the SI unit of force?", "The newton."}};
-    for (auto& p2 : qa)
-      f << nlohmann::json{{"messages", {{{"role", "user"}, {"content", p2[0]}}, {{"role", "assistant"}, {"content", p2[1]}}}}}
-               .dump()
-        << "\n";
+    testing::write_science_qa_jsonl(p);
     return p;
   }
   static std::vector<nlohmann::json> log_lines(const fs::path& out) {
-    std::vector<nlohmann::json> v;
-    std::ifstream f(out / "train_log.jsonl");
-    std::string line;
-    while (std::getline(f, line)) v.push_back(nlohmann::json::parse(line));
-    return v;
+    return testing::read_jsonl_lines(out / "train_log.jsonl");
   }
   std::string common(const fs::path& d, const fs::path& out) {
     return "train --model " + model() + " --data " + d.string() + " --output-dir " + out.string() +
            " --per-device-train-batch-size 2 --gradient-accumulation-steps 2 --learning-rate 1e-2"
            " --lr-scheduler-type cosine --warmup-steps 1 --r 4 --lora-alpha 8 --logging-steps 1 -q";
   }
-  std::vector<fs::path> cleanup_;
 };
 
 TEST_F(CliTrain, WritesALogPerStepAndLoadableAdapters) {

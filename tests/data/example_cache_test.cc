@@ -14,8 +14,8 @@
 namespace scitune {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::error_of;
+using ::testing::HasSubstr;
 
 std::vector<TokenizedExample> sample_examples() {
   return {

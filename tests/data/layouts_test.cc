@@ -82,8 +82,8 @@ TEST(Layouts, ShareGpt) {
 }
 
 TEST(Layouts, AlpacaSciriffPromptCompletion) {
-  RecordContent c = content(R"({"instruction": "Summarise.", "input": "Some text.", "output": "Short."})",
-                            Layout::kAlpaca);
+  RecordContent c =
+      content(R"({"instruction": "Summarise.", "input": "Some text.", "output": "Short."})", Layout::kAlpaca);
   EXPECT_EQ(roles(c), "user,model");
   EXPECT_EQ(c.messages[0].content, "Summarise.\n\nSome text.");
   EXPECT_EQ(c.messages[1].content, "Short.");
@@ -106,8 +106,7 @@ TEST(Layouts, TextAndTokens) {
   RecordContent c = content(R"({"text": "Plain text."})", Layout::kText);
   EXPECT_EQ(c.kind, RecordContent::Kind::kText);
   EXPECT_EQ(c.text, "Plain text.");
-  c = content(R"({"input_ids": [2, 10, 11], "labels": [-100, 10, 11], "attention_mask": [1, 1, 1]})",
-              Layout::kTokens);
+  c = content(R"({"input_ids": [2, 10, 11], "labels": [-100, 10, 11], "attention_mask": [1, 1, 1]})", Layout::kTokens);
   EXPECT_EQ(c.kind, RecordContent::Kind::kTokens);
   EXPECT_EQ(c.ids, (std::vector<int32_t>{2, 10, 11}));
   EXPECT_EQ(c.labels, (std::vector<int64_t>{-100, 10, 11}));
@@ -122,9 +121,11 @@ TEST(Layouts, ResponseMarkersStripped) {
   const RecordContent c = content(rec, Layout::kMessages, {ChatFormat::kGemma3, true});
   EXPECT_EQ(c.messages[1].content, "The answer [0].");
   EXPECT_EQ(c.messages[0].content, "Q [Response_Start]");  // only answers
-  EXPECT_EQ(rejected(R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": " [Response_Start][Response_End] "}]})",
-                     Layout::kMessages, {ChatFormat::kGemma3, true}),
-            "empty answer | f.jsonl:3: messages[1]: empty model answer");
+  EXPECT_EQ(
+      rejected(
+          R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": " [Response_Start][Response_End] "}]})",
+          Layout::kMessages, {ChatFormat::kGemma3, true}),
+      "empty answer | f.jsonl:3: messages[1]: empty model answer");
 }
 
 TEST(Layouts, Rejects) {
@@ -184,9 +185,11 @@ TEST(Layouts, SystemListContentAsEachTemplateTakesIt) {
   EXPECT_EQ(rejected(parts, Layout::kMessages), "(accepted)");
   EXPECT_EQ(rejected(parts, Layout::kMessages, kGemma4),
             "wrong type | f.jsonl:3: messages[0]: a Gemma 4 system message must have string content");
-  EXPECT_EQ(rejected(R"({"messages": [{"role": "system", "content": []}, {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})",
-                     Layout::kMessages),
-            "wrong type | f.jsonl:3: messages[0]: the system message's content is an empty list");
+  EXPECT_EQ(
+      rejected(
+          R"({"messages": [{"role": "system", "content": []}, {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})",
+          Layout::kMessages),
+      "wrong type | f.jsonl:3: messages[0]: the system message's content is an empty list");
 }
 
 TEST(Layouts, OtherLayoutRejects) {
@@ -200,9 +203,10 @@ TEST(Layouts, OtherLayoutRejects) {
   EXPECT_EQ(rejected(R"({"prompt": "P", "completion": ["C"]})", Layout::kPromptCompletion),
             "wrong type | f.jsonl:3: \"prompt\" and \"completion\" must both be strings or both lists of "
             "messages, found string and array");
-  EXPECT_EQ(rejected(R"({"prompt": [{"role": "user", "content": "P"}], "completion": [{"role": "user", "content": "C"}]})",
-                     Layout::kPromptCompletion),
-            "role order | f.jsonl:3: completion[0] has role \"user\" (a completion holds model turns)");
+  EXPECT_EQ(
+      rejected(R"({"prompt": [{"role": "user", "content": "P"}], "completion": [{"role": "user", "content": "C"}]})",
+               Layout::kPromptCompletion),
+      "role order | f.jsonl:3: completion[0] has role \"user\" (a completion holds model turns)");
   EXPECT_EQ(rejected(R"({"text": " \n "})", Layout::kText), "empty text | f.jsonl:3: \"text\" is empty");
   EXPECT_EQ(rejected(R"({"text": ["a"]})", Layout::kText),
             "wrong type | f.jsonl:3: \"text\" must be a string, found array");

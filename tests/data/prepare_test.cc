@@ -15,9 +15,9 @@
 namespace scitune {
 namespace {
 
+using testing::error_of;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using testing::error_of;
 using testing::write_file;
 
 std::string chat_line(const std::string& q, const std::string& a) {
@@ -49,8 +49,10 @@ class PrepareTest : public testing::TempDirTest {
 
 TEST_F(PrepareTest, ChatMaskIsTheResponseOnlyRule) {
   SCITUNE_REQUIRE_GEMMA3(tok);
-  const std::string f = file("chat.jsonl", R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is DNA?"}, {"role": "assistant", "content": "A molecule."}, {"role": "user", "content": "Where?"}, {"role": "assistant", "content": " In cells. "}]})"
-                                           "\n");
+  const std::string f = file(
+      "chat.jsonl",
+      R"({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is DNA?"}, {"role": "assistant", "content": "A molecule."}, {"role": "user", "content": "Where?"}, {"role": "assistant", "content": " In cells. "}]})"
+      "\n");
   const PreparedDataset d = prepare_dataset(spec_of({f}), *tok);
   ASSERT_EQ(d.train.size(), 1u);
   const TokenizedExample& ex = d.train[0];
@@ -71,8 +73,7 @@ TEST_F(PrepareTest, ChatMaskIsTheResponseOnlyRule) {
   for (int i = 0; i < 5; ++i) msgs[i] = {roles[i], texts[i], {}, false};
   const ChatEncoding enc = encode_chat(*tok, ChatFormat::kGemma3, msgs, {});
   EXPECT_EQ(ex.input_ids, enc.ids);
-  for (size_t i = 0; i < enc.mask.size(); ++i)
-    EXPECT_EQ(ex.labels[i], enc.mask[i] ? enc.ids[i] : kIgnoreLabel) << i;
+  for (size_t i = 0; i < enc.mask.size(); ++i) EXPECT_EQ(ex.labels[i], enc.mask[i] ? enc.ids[i] : kIgnoreLabel) << i;
   EXPECT_EQ(d.report.sources[0].layout, "messages");
   EXPECT_EQ(d.report.sources[0].trained_tokens, ex.trained_tokens());
   EXPECT_EQ(d.report.chat_format, "gemma3");
@@ -81,10 +82,14 @@ TEST_F(PrepareTest, ChatMaskIsTheResponseOnlyRule) {
 TEST_F(PrepareTest, EveryChatLayoutGivesTheSameExample) {
   SCITUNE_REQUIRE_GEMMA3(tok);
   const std::string m = file("m.jsonl", chat_line("Q?", "A."));
-  const std::string s = file("s.json", R"([{"conversations": [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A."}]}])");
-  const std::string a = file("a.jsonl", R"({"instruction": "Q?", "input": "", "output": "A."})" "\n");
-  const std::string r = file("r.jsonl", R"({"input": "Q?", "output": "A.", "_instance_id": "t:train:1"})" "\n");
-  const std::string p = file("p.jsonl", R"({"prompt": "Q?", "completion": "A."})" "\n");
+  const std::string s =
+      file("s.json", R"([{"conversations": [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A."}]}])");
+  const std::string a = file("a.jsonl", R"({"instruction": "Q?", "input": "", "output": "A."})"
+                                        "\n");
+  const std::string r = file("r.jsonl", R"({"input": "Q?", "output": "A.", "_instance_id": "t:train:1"})"
+                                        "\n");
+  const std::string p = file("p.jsonl", R"({"prompt": "Q?", "completion": "A."})"
+                                        "\n");
   std::vector<int32_t> first;
   for (const std::string& f : {m, s, a, r, p}) {
     const PreparedDataset d = prepare_dataset(spec_of({f}), *tok);
@@ -97,10 +102,12 @@ TEST_F(PrepareTest, EveryChatLayoutGivesTheSameExample) {
 
 TEST_F(PrepareTest, TextIsFullyTrainedWithOneBosAndAnEos) {
   SCITUNE_REQUIRE_GEMMA3(tok);
-  const std::string f = file("t.jsonl",
-                             R"({"text": "Proteins fold."})" "\n"
-                             R"({"text": "<bos>Already has bos.<end_of_turn>"})" "\n"
-                             R"({"text": "Two <bos> here."})" "\n");
+  const std::string f = file("t.jsonl", R"({"text": "Proteins fold."})"
+                                        "\n"
+                                        R"({"text": "<bos>Already has bos.<end_of_turn>"})"
+                                        "\n"
+                                        R"({"text": "Two <bos> here."})"
+                                        "\n");
   DatasetSpec spec = spec_of({f});
   const PreparedDataset d = prepare_dataset(spec, *tok);
   ASSERT_EQ(d.train.size(), 2u);
@@ -118,17 +125,23 @@ TEST_F(PrepareTest, TextIsFullyTrainedWithOneBosAndAnEos) {
   const SourceReport& sr = d.report.sources[0];
   EXPECT_EQ(sr.layout, "text");
   EXPECT_EQ(sr.rejected_by_kind.at("bos"), 1);
-  EXPECT_EQ(sr.first_rejects[0], f + R"(:3: 2 "<bos>" (2) tokens (the text contains a literal "<bos>"); exactly one, at the start, is expected)");
+  EXPECT_EQ(
+      sr.first_rejects[0],
+      f + R"(:3: 2 "<bos>" (2) tokens (the text contains a literal "<bos>"); exactly one, at the start, is expected)");
 }
 
 TEST_F(PrepareTest, PretokenisedRecords) {
   SCITUNE_REQUIRE_GEMMA3(tok);
-  const std::string f = file("ids.jsonl",
-                             R"({"input_ids": [2, 100, 200], "labels": [-100, -100, 200]})" "\n"
-                             R"({"input_ids": [2, 5]})" "\n"
-                             R"({"input_ids": [100, 5]})" "\n"
-                             R"({"input_ids": [2, 999999]})" "\n"
-                             R"({"input_ids": [2, 7], "labels": [-100, -100]})" "\n");
+  const std::string f = file("ids.jsonl", R"({"input_ids": [2, 100, 200], "labels": [-100, -100, 200]})"
+                                          "\n"
+                                          R"({"input_ids": [2, 5]})"
+                                          "\n"
+                                          R"({"input_ids": [100, 5]})"
+                                          "\n"
+                                          R"({"input_ids": [2, 999999]})"
+                                          "\n"
+                                          R"({"input_ids": [2, 7], "labels": [-100, -100]})"
+                                          "\n");
   DatasetSpec spec = spec_of({f});
   const PreparedDataset d = prepare_dataset(spec, *tok);
   ASSERT_EQ(d.train.size(), 2u);
@@ -140,8 +153,7 @@ TEST_F(PrepareTest, PretokenisedRecords) {
   ASSERT_EQ(sr.first_rejects.size(), 3u);
   EXPECT_EQ(sr.first_rejects[0], f + R"(:3: the sequence starts with "<unused94>" (100), not "<bos>" (2))");
   EXPECT_EQ(sr.first_rejects[1], f + ":4: input_ids[1] = 999999 is not in the vocabulary (size 262145)");
-  EXPECT_EQ(sr.first_rejects[2],
-            f + ":5: no token is trained (every label is -100)");
+  EXPECT_EQ(sr.first_rejects[2], f + ":5: no token is trained (every label is -100)");
 }
 
 TEST_F(PrepareTest, TruncationKeepsTheStartOrDrops) {
@@ -184,16 +196,17 @@ TEST_F(PrepareTest, TruncationKeepsTheStartOrDrops) {
 TEST_F(PrepareTest, RejectsAreCountedAndNamed) {
   SCITUNE_REQUIRE_GEMMA3(tok);
   const std::string f = file("mixed.jsonl",
-                             "{\"question\": 1}\n" +                                  // 1: no layout yet
-                                 chat_line("Q1?", "A1.") +                            // 2: detects messages
+                             "{\"question\": 1}\n" +        // 1: no layout yet
+                                 chat_line("Q1?", "A1.") +  // 2: detects messages
                                  "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}, {\"role\": \"assistant\", "
-                                 "\"content\": \"\"}]}\n" +                           // 3: empty answer
-                                 "{not json}\n" +                                     // 4
-                                 R"({"instruction": "I", "output": "O"})" "\n" +       // 5: other layout
+                                 "\"content\": \"\"}]}\n" +  // 3: empty answer
+                                 "{not json}\n" +            // 4
+                                 R"({"instruction": "I", "output": "O"})"
+                                 "\n" +  // 5: other layout
                                  "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}, {\"role\": \"critic\", "
-                                 "\"content\": \"x\"}]}\n" +                          // 6: unknown role
-                                 "{\"text\": \"\xff\"}\n" +                            // 7: invalid UTF-8
-                                 chat_line("Q2?", "A2."));                            // 8
+                                 "\"content\": \"x\"}]}\n" +  // 6: unknown role
+                                 "{\"text\": \"\xff\"}\n" +   // 7: invalid UTF-8
+                                 chat_line("Q2?", "A2."));    // 8
   const PreparedDataset d = prepare_dataset(spec_of({f}), *tok);
   EXPECT_EQ(d.train.size(), 2u);
   const SourceReport& sr = d.report.sources[0];
@@ -202,11 +215,11 @@ TEST_F(PrepareTest, RejectsAreCountedAndNamed) {
   EXPECT_EQ(sr.kept, 2);
   EXPECT_EQ(sr.rejected, 6);
   EXPECT_EQ(sr.rejected_by_kind, (std::map<std::string, int64_t>{{"empty answer", 1},
-                                                                  {"invalid JSON", 1},
-                                                                  {"invalid UTF-8", 1},
-                                                                  {"missing field", 1},
-                                                                  {"unknown layout", 1},
-                                                                  {"unknown role", 1}}));
+                                                                 {"invalid JSON", 1},
+                                                                 {"invalid UTF-8", 1},
+                                                                 {"missing field", 1},
+                                                                 {"unknown layout", 1},
+                                                                 {"unknown role", 1}}));
   ASSERT_EQ(sr.first_rejects.size(), kReportRejectSamples);
   EXPECT_EQ(sr.first_rejects[0],
             f + ":1: no known layout (keys: \"question\"; expected messages, conversations, instruction/output, "
@@ -242,7 +255,10 @@ TEST_F(PrepareTest, NothingLeftIsAnError) {
 TEST_F(PrepareTest, ForcedLayout) {
   SCITUNE_REQUIRE_GEMMA3(tok);
   // Records with both "messages" and "text": auto takes messages, --format text takes the text.
-  const std::string f = file("both.jsonl", R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}], "text": "Plain."})" "\n");
+  const std::string f = file(
+      "both.jsonl",
+      R"({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}], "text": "Plain."})"
+      "\n");
   DatasetSpec spec = spec_of({});
   spec.sources = {parse_data_source(f, Layout::kText)};
   const PreparedDataset d = prepare_dataset(spec, *tok);

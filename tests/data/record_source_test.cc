@@ -10,10 +10,10 @@
 namespace scitune {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::error_of;
+using ::testing::HasSubstr;
 using testing::read_all;
+using ::testing::StartsWith;
 using testing::write_file;
 
 class RecordSourceTest : public testing::TempDirTest {
@@ -24,7 +24,8 @@ class RecordSourceTest : public testing::TempDirTest {
 const std::string kThree = "{\"a\": 1}\n{\"b\": \"x\"}\n{\"c\": [1, 2]}\n";
 
 TEST_F(RecordSourceTest, JsonLinesWithLineNumbers) {
-  write_file(p("d.jsonl"), "\xEF\xBB\xBF{\"a\": 1}\r\n\n   \n{\"b\": \"x\"}\n{\"c\": [1, 2]}");  // BOM, CRLF, blanks, no final \n
+  write_file(p("d.jsonl"),
+             "\xEF\xBB\xBF{\"a\": 1}\r\n\n   \n{\"b\": \"x\"}\n{\"c\": [1, 2]}");  // BOM, CRLF, blanks, no final \n
   const auto r = read_all(p("d.jsonl"));
   EXPECT_EQ(r.format, "jsonl");
   ASSERT_EQ(r.records.size(), 3u);
@@ -66,7 +67,7 @@ TEST_F(RecordSourceTest, BadRecordsAreRejectsWithFileAndLine) {
   EXPECT_EQ(r.records[3].reject->message, f + ":4: expected a JSON object (one record), found an array");
   ASSERT_TRUE(r.records[4].reject);
   EXPECT_EQ(r.records[4].reject->kind, "duplicate key");
-  EXPECT_EQ(r.records[4].reject->message, f + ":5: duplicate key \"a\"");
+  EXPECT_EQ(r.records[4].reject->message, f + ":5: record: duplicate key \"a\"");
   EXPECT_FALSE(r.records[5].reject);
   EXPECT_EQ(r.records[5].value["ok"], 2);
 }
@@ -124,8 +125,7 @@ TEST_F(RecordSourceTest, BrokenJsonArraysAreErrors) {
   write_file(f, "[{\"a\": 1},\n]");
   EXPECT_EQ(error_of([&] { read_all(f); }), f + ":2: trailing comma before ']' (not JSON)");
   write_file(f, "[{\"a\": 1}]\n{\"b\": 2}");
-  EXPECT_EQ(error_of([&] { read_all(f); }),
-            f + ":2: unexpected data after the closing ']' of the JSON array");
+  EXPECT_EQ(error_of([&] { read_all(f); }), f + ":2: unexpected data after the closing ']' of the JSON array");
   write_file(f, "[{\"t\": \"" + std::string(3000, 'x') + "\"}]");
   ReaderLimits limits;
   limits.max_record_bytes = 1024;
@@ -183,7 +183,8 @@ TEST_F(RecordSourceTest, TruncatedOrMislabelledCompressionIsAnError) {
 
 TEST_F(RecordSourceTest, LargeCompressedFileStreamsAcrossChunks) {
   std::string big;
-  for (int i = 0; i < 60000; ++i) big += "{\"i\": " + std::to_string(i) + ", \"pad\": \"" + std::string(i % 80, 'p') + "\"}\n";
+  for (int i = 0; i < 60000; ++i)
+    big += "{\"i\": " + std::to_string(i) + ", \"pad\": \"" + std::string(i % 80, 'p') + "\"}\n";
   ASSERT_GT(big.size(), size_t(3) << 20);  // several 1 MiB output chunks
   write_file(p("big.jsonl.zst"), testing::zstd_bytes(big));
   write_file(p("big.jsonl.gz"), testing::gzip_bytes(big));
@@ -197,6 +198,12 @@ TEST_F(RecordSourceTest, LargeCompressedFileStreamsAcrossChunks) {
     }
     EXPECT_EQ(n, 60000);
   }
+}
+
+TEST(ParseRecord, NestedDuplicateKeyNamesThePath) {  // found by the fuzzer: the message must start "<where>: "
+  const RawRecord r = parse_record(R"({"prompt": [{"role": "user", "content": "a", "content": "C"}]})", "x.jsonl:2");
+  ASSERT_TRUE(r.reject);
+  EXPECT_EQ(r.reject->message, "x.jsonl:2: record.prompt[0]: duplicate key \"content\"");
 }
 
 TEST(ParseRecord, InvalidJsonMessageSaysWhere) {

@@ -5,23 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "kernels/cpu/linear.h"
 #include "quant/quants.h"
+#include "test_util.h"
 #include "util/half.h"
 
 namespace scitune {
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using testing::randn;  // scale 1: N(0, 1) over std::mt19937, as before
 
 TEST(GemmBf16, MatchesDoubleProductOfRoundedInputs) {
   if (!ops::bf16_gemm_available()) GTEST_SKIP() << "no AVX512-BF16";

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "test_util.h"
 #include "util/error.h"
 #include "util/half.h"
 
@@ -18,22 +19,8 @@ namespace {
 
 using Vec = std::vector<float>;
 
-Vec randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  Vec v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-double rel_err(const Vec& a, const Vec& b) {
-  double num = 0, den = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num = std::max(num, std::fabs(static_cast<double>(a[i]) - b[i]));
-    den = std::max(den, std::fabs(static_cast<double>(b[i])));
-  }
-  return num / den;
-}
+using testing::randn;
+using testing::rel_err;
 
 // Targets in [0, V) with every 5th row (and row 1) ignored.
 std::vector<int32_t> make_targets(int64_t N, int64_t V, uint32_t seed) {

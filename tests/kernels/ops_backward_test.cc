@@ -9,10 +9,10 @@
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "kernels/cpu/ops.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
@@ -20,26 +20,10 @@ namespace {
 using Vec = std::vector<float>;
 using DVec = std::vector<double>;
 
-Vec randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  Vec v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
+using testing::randn;
+using testing::rel_err;
 
 DVec to_double(const Vec& v) { return DVec(v.begin(), v.end()); }
-
-// max |a-b| / max(|b|, tiny): one relative error for the whole tensor.
-template <class A, class B>
-double rel_err(const A& a, const B& b) {
-  double num = 0, den = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num = std::max(num, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
-    den = std::max(den, std::fabs(static_cast<double>(b[i])));
-  }
-  return num / den;
-}
 
 // Central differences of a scalar function f at x, every coordinate.
 DVec numeric_grad(const std::function<double(const DVec&)>& f, DVec x, double h = 1e-6) {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <set>
 #include <vector>
 
@@ -17,6 +16,7 @@ namespace scitune {
 namespace {
 
 using testing::error_of;
+using testing::randn_mt64;  // the logits below: N(0, scale^2) over std::mt19937_64
 
 SamplingOptions sampling(int64_t top_k = 0, double top_p = 1.0, double min_p = 0.0, double temperature = 1.0) {
   SamplingOptions o;
@@ -27,14 +27,6 @@ SamplingOptions sampling(int64_t top_k = 0, double top_p = 1.0, double min_p = 0
   o.min_p = min_p;
   o.seed = 1234;
   return o;
-}
-
-std::vector<float> random_logits(size_t V, uint64_t seed, float scale = 3.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> n(0.0f, scale);
-  std::vector<float> l(V);
-  for (float& x : l) x = n(rng);
-  return l;
 }
 
 // Every id drawn in `n` draws (fresh copies of the logits each time).
@@ -70,14 +62,14 @@ TEST(Sampler, GreedyIsArgmaxWithTheLowestIdOnTies) {
     l = {0.5f, 2.0f, -1.0f, 1.9999f, 1.0f};
     EXPECT_EQ(u.sample(l, {}), 1) << tiny;
   }
-  const auto big = random_logits(262144, 3);
+  const auto big = randn_mt64(262144, 3, 3.0f);
   std::vector<float> copy = big;
   EXPECT_EQ(s.sample(copy, {}), std::max_element(big.begin(), big.end()) - big.begin());
 }
 
 TEST(Sampler, TopKOneIsGreedy) {
   for (uint64_t seed = 0; seed < 20; ++seed) {
-    const auto l = random_logits(5000, seed);
+    const auto l = randn_mt64(5000, seed, 3.0f);
     SamplingOptions o = sampling(1);
     o.seed = seed;
     Sampler s(o);
@@ -94,7 +86,7 @@ TEST(Sampler, TopKKeepsTiesWithTheKthLogitAsHfDoes) {
 }
 
 TEST(Sampler, TopKOnAFullVocabularyDrawsOnlyFromTheKBest) {
-  const auto l = random_logits(262144, 7, 1.0f);
+  const auto l = randn_mt64(262144, 7, 1.0f);
   std::vector<float> sorted = l;
   std::nth_element(sorted.begin(), sorted.begin() + 63, sorted.end(), std::greater<float>());
   const float kth = sorted[63];
@@ -135,7 +127,7 @@ TEST(Sampler, TopPKeepsTheMinimalNucleus) {
 
 TEST(Sampler, TopPOverAFullVocabularySortsOnlyWhatItNeeds) {
   // Nearly flat logits: the nucleus spans ~half the vocabulary, past every partial-sort step.
-  const auto l = random_logits(262144, 11, 0.01f);
+  const auto l = randn_mt64(262144, 11, 0.01f);
   std::vector<float> sorted = l;
   std::sort(sorted.begin(), sorted.end(), std::greater<float>());
   double sum = 0, before = 0;
@@ -159,7 +151,7 @@ TEST(Sampler, MinPDropsTokensBelowAFractionOfTheTopProbability) {
 }
 
 TEST(Sampler, TheSameSeedGivesTheSameDraws) {
-  const auto l = random_logits(1000, 5, 1.0f);
+  const auto l = randn_mt64(1000, 5, 1.0f);
   auto run = [&](uint64_t seed) {
     SamplingOptions o = sampling(50, 0.9, 0.0, 0.8);
     o.seed = seed;
