@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "cli_run.h"
-#include "real_vocab_model.h"
+#include "train_fixture.h"
 
 namespace scitune {
 namespace {
@@ -145,18 +145,9 @@ std::string read_file(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-class CliTrainKill : public testing::RealVocabModel {
+class CliTrainKill : public testing::TrainCliTest {
  protected:
-  fs::path tmp(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("scitune_train_kill_" + std::to_string(::getpid()) + "_" + name);
-    fs::remove_all(p);
-    cleanup_.push_back(p);
-    return p;
-  }
-  void TearDown() override {
-    for (const auto& p : cleanup_) fs::remove_all(p);
-  }
-  std::vector<fs::path> cleanup_;
+  CliTrainKill() : TrainCliTest("scitune_train_kill_") {}
 };
 
 constexpr int kSteps = 16;
@@ -167,20 +158,7 @@ TEST_F(CliTrainKill, KilledAnywhereAndResumedEqualsTheUninterruptedRun) {
   else
     ::close(fd);
   const fs::path data = tmp("data.jsonl"), full = tmp("full"), part = tmp("part"), err = tmp("stderr.txt");
-  {
-    std::ofstream f(data);
-    const char* qa[][2] = {{"What is the powerhouse of the cell?", "The mitochondrion."},
-                           {"What gas do plants absorb?", "Carbon dioxide."},
-                           {"What is the chemical symbol for gold?", "Au."},
-                           {"How many planets orbit the Sun?", "Eight."},
-                           {"What is the boiling point of water?", "100 degrees Celsius at sea level."},
-                           {"What is the SI unit of force?", "The newton."}};
-    for (auto& p : qa)
-      f << nlohmann::json{{"messages",
-                           {{{"role", "user"}, {"content", p[0]}}, {{"role", "assistant"}, {"content", p[1]}}}}}
-               .dump()
-        << "\n";
-  }
+  testing::write_science_qa_jsonl(data);
   // 6 examples, micro-batch 1, accumulation 2: 3 steps per epoch, reshuffled every epoch, so resuming mid-epoch
   // has to restore both the position and the epoch's order; LoRA dropout makes the step's salt matter too.
   const auto args = [&](const fs::path& out) {
@@ -189,7 +167,7 @@ TEST_F(CliTrainKill, KilledAnywhereAndResumedEqualsTheUninterruptedRun) {
            " --lr-scheduler-type cosine --warmup-steps 2 --r 4 --lora-alpha 8 --lora-dropout 0.1 --max-steps " +
            std::to_string(kSteps) + " --save-steps 1 -q";
   };
-  // One compute thread per run (train's `threads` key is not applied yet), leaving a core to the poller.
+  // One compute thread per run, leaving a core to the poller.
   ::setenv("SCITUNE_THREADS", "1", 1);
   ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
   const auto t0 = Clock::now();
