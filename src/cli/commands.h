@@ -16,6 +16,7 @@ void register_score(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_chat_template(CLI::App& app);
 void register_data(CLI::App& app);
+void register_export(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
@@ -27,6 +28,7 @@ inline void register_all(CLI::App& app) {
   register_init(app);
   register_score(app);
   register_perplexity(app);
+  register_export(app);
   register_data(app);
   register_tokenize(app);
   register_chat_template(app);
