@@ -1,7 +1,7 @@
 // One LoRA training micro-batch (forward + backward, gradients for the adapter only) on a model folder, timed, with
 // the process's peak RSS: the scitune half of bench/lora_train_vs_torch.sh. Prints one JSON line.
 //   lora_train_bench MODEL [--seq 512] [--batch 1] [--r 16] [--alpha 16] [--ckpt 0|1] [--quant none|nf4|q8_0|q4_0]
-//                          [--steps 2] [--warmup 1]
+//                          [--steps 2] [--warmup 1] [--bf16 0|1]
 // Labels are the input ids (every position scored, HF shift); LoRA on all seven projections, PEFT init with B set
 // to small random values so that the LoRA backward does its full work. Run one configuration per process: peak
 // RSS (VmHWM) covers loading too; train_peak_rss_mib is the peak after loading (VmHWM reset through
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   const std::string model_path = argv[1];
   int64_t T = 512, B = 1, r = 16, steps = 2, warmup = 1;
   double alpha = 16;
-  bool ckpt = false;
+  bool ckpt = false, bf16 = false;
   std::string quant = "none";
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
       alpha = std::stod(v);
     else if (k == "--ckpt")
       ckpt = v == "1";
+    else if (k == "--bf16")
+      bf16 = v == "1";
     else if (k == "--quant")
       quant = v;
     else if (k == "--steps")
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
     std::vector<int64_t> labels(ids.begin(), ids.end()), lengths(static_cast<size_t>(B), T);
     TrainOptions opt;
     opt.checkpoint = ckpt;
+    opt.bf16 = bf16;  // frozen projections + LM head on bf16-rounded inputs (TRL bf16: true), fp32 accumulation
     const float grad_scale = 1.0f / static_cast<float>(B * (T - 1));
 
     double loss = 0, warm_s = 0;
@@ -132,13 +135,14 @@ int main(int argc, char** argv) {
     const char* threads = std::getenv("SCITUNE_THREADS");
     std::printf(
         "{\"impl\": \"scitune\", \"model\": \"%s\", \"quant\": \"%s\", \"seq\": %lld, \"batch\": %lld, \"r\": %lld, "
-        "\"ckpt\": %s, \"threads\": \"%s\", \"load_s\": %.2f, \"warmup_s\": %.3f, \"step_s\": %.3f, \"fwd_s\": %.3f, "
+        "\"ckpt\": %s, \"bf16\": %s, \"threads\": \"%s\", \"load_s\": %.2f, \"warmup_s\": %.3f, \"step_s\": %.3f, "
+        "\"fwd_s\": %.3f, "
         "\"tok_s\": %.2f, \"loss\": %.5f, \"rss_loaded_mib\": %.0f, \"anon_loaded_mib\": %.0f, "
         "\"file_loaded_mib\": %.0f, \"hwm_loaded_mib\": %.0f, \"activation_mib\": %.0f, \"lora_params\": %lld, "
         "\"train_peak_rss_mib\": %.0f, \"peak_rss_mib\": %.0f}\n",
         model_path.c_str(), quant.c_str(), static_cast<long long>(T), static_cast<long long>(B),
-        static_cast<long long>(r), ckpt ? "true" : "false", threads ? threads : "", load_s, warm_s, step_s, fwd_s,
-        static_cast<double>(N) / step_s, loss, rss_loaded, anon_loaded, file_loaded, hwm_loaded,
+        static_cast<long long>(r), ckpt ? "true" : "false", bf16 ? "true" : "false", threads ? threads : "", load_s,
+        warm_s, step_s, fwd_s, static_cast<double>(N) / step_s, loss, rss_loaded, anon_loaded, file_loaded, hwm_loaded,
         static_cast<double>(net.activation_bytes()) / (1 << 20), static_cast<long long>(adapter.parameter_count()),
         hwm_reset ? status_mib("VmHWM") : -1.0, std::max(hwm_loaded, status_mib("VmHWM")));
     return 0;

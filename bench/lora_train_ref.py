@@ -4,7 +4,7 @@ transformers Gemma 3 in fp32 with PEFT LoRA on all seven projections, timed, wit
 Prints one JSON line.
 
   python lora_train_ref.py MODEL [--seq 512] [--batch 1] [--r 16] [--ckpt 0|1] [--steps 2] [--warmup 1]
-                                 [--attn sdpa|eager]
+                                 [--attn sdpa|eager] [--bf16 0|1]
 
 peak_rss_mib covers loading too; train_peak_rss_mib the peak after loading (VmHWM reset through
 /proc/self/clear_refs). Labels are the input ids (every position scored); the base weights are frozen (requires_grad False, as PEFT sets
@@ -33,6 +33,7 @@ p.add_argument("--ckpt", type=int, default=0)
 p.add_argument("--steps", type=int, default=2)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--attn", default="sdpa")
+p.add_argument("--bf16", type=int, default=0, help="torch.autocast(cpu, bfloat16) around the forward")
 a = p.parse_args()
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
 
@@ -69,7 +70,8 @@ ids[:, 0] = 2
 
 
 def step():
-    out = model(input_ids=ids, labels=ids, use_cache=False)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(a.bf16)):
+        out = model(input_ids=ids, labels=ids, use_cache=False)
     out.loss.backward()
     model.zero_grad(set_to_none=True)
     return out.loss.item()
@@ -85,12 +87,12 @@ for _ in range(a.steps):
     loss = step()
 step_s = (time.perf_counter() - t) / a.steps if a.steps else warm_s / max(a.warmup, 1)
 t = time.perf_counter()
-with torch.no_grad():
+with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(a.bf16)):
     model(input_ids=ids, labels=ids, use_cache=False)
 fwd_s = time.perf_counter() - t
 lora_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
 print(json.dumps({"impl": "torch", "version": torch.__version__, "model": a.model, "seq": a.seq, "batch": a.batch,
-                  "r": a.r, "ckpt": bool(a.ckpt), "attn": a.attn, "threads": torch.get_num_threads(),
+                  "r": a.r, "ckpt": bool(a.ckpt), "bf16": bool(a.bf16), "attn": a.attn, "threads": torch.get_num_threads(),
                   "load_s": round(load_s, 2), "warmup_s": round(warm_s, 3), "step_s": round(step_s, 3),
                   "fwd_s": round(fwd_s, 3), "tok_s": round(a.batch * a.seq / step_s, 2), "loss": round(loss, 5),
                   "rss_loaded_mib": round(rss_loaded), "hwm_loaded_mib": round(hwm_loaded),

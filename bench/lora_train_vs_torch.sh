@@ -12,6 +12,8 @@
 #     MODELS="gemma3-270m gemma3-1b"  STEPS=2  SEQ=512  ATTN=sdpa (torch attention: sdpa is transformers' default)
 #     REPEAT=1: runs of each configuration (alternating scitune / torch); the table takes the fastest run of each
 #              side and the highest peak (the machine is shared: the 1-minute load is recorded before each run)
+#     SCITUNE_OMP_WAIT=PASSIVE: OMP_WAIT_POLICY for the scitune process only (see below)
+#     BF16=1: also the bf16 step (scitune TrainOptions::bf16 / TRL bf16, torch.autocast bfloat16 on the torch side)
 #   QLoRA memory (4b shape, NF4 base, seq 4096, checkpointing; scitune only):  QLORA_4B=1 bench/lora_train_vs_torch.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,10 @@ STEPS=${STEPS:-2}
 SEQ=${SEQ:-512}
 ATTN=${ATTN:-sdpa}
 REPEAT=${REPEAT:-1}
+BF16=${BF16:-0}
+# oneDNN (the bf16 GEMMs) runs on libgomp, whose threads spin after each call by default and then fight scitune's
+# own spinning pool and OpenBLAS's threads for the 2 cores: the bf16 step ran at 83 tok/s with it, 149 passive.
+SCITUNE_OMP_WAIT=${SCITUNE_OMP_WAIT:-PASSIVE}
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 SCITUNE_THREADS=2
 mkdir -p "$W"
 OUT="$W/results.jsonl"
@@ -34,13 +40,17 @@ echo "# $(date -Is) $(uname -n) $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/lo
 for m in $MODELS; do
   [ -f "$W/$m/config.json" ] || "$BUILD/scitune" --quiet init --preset "$m" --dtype f32 --seed 1 --out "$W/$m" > /dev/null
   cat "$W/$m"/*.safetensors > /dev/null  # warm the page cache
-  for ck in 0 1; do
+  modes="0:0 1:0"                          # ckpt:bf16
+  [ "$BF16" = 1 ] && modes="$modes 0:1 1:1"
+  for mode in $modes; do
+    ck=${mode%:*} bf=${mode#*:}
     for rep in $(seq "$REPEAT"); do
       echo "# load $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT"
-      "$BUILD/bench/lora_train_bench" "$W/$m" --seq "$SEQ" --ckpt $ck --steps "$STEPS" | tee -a "$OUT"
+      OMP_WAIT_POLICY=$SCITUNE_OMP_WAIT \
+        "$BUILD/bench/lora_train_bench" "$W/$m" --seq "$SEQ" --ckpt $ck --bf16 $bf --steps "$STEPS" | tee -a "$OUT"
       echo "# load $(cut -d' ' -f1 /proc/loadavg)" >> "$OUT"
-      "$TORCH_PY" bench/lora_train_ref.py "$W/$m" --seq "$SEQ" --ckpt $ck --steps "$STEPS" --attn "$ATTN" \
-        2> "$W/torch-$m-$ck.err" | tee -a "$OUT"
+      "$TORCH_PY" bench/lora_train_ref.py "$W/$m" --seq "$SEQ" --ckpt $ck --bf16 $bf --steps "$STEPS" --attn "$ATTN" \
+        2> "$W/torch-$m-$ck-$bf.err" | tee -a "$OUT"
     done
   done
 done
@@ -54,7 +64,7 @@ fi
 python3 - "$OUT" <<'PY'
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-key = lambda r: (os.path.basename(r["model"]), r["ckpt"])
+key = lambda r: (os.path.basename(r["model"]), r["ckpt"], r.get("bf16", False))
 def best(impl):
     out = {}
     for r in rows:
@@ -71,19 +81,22 @@ def best(impl):
     return out
 ours, ref = best("scitune"), best("torch")
 gib = lambda m: f"{m / 1024:.2f}"
-print("\n| model | ckpt | scitune tok/s | torch tok/s | speed | scitune peak RSS GiB (after load) | torch peak RSS GiB | RSS ratio (after load) |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
+print("\n| model | ckpt | bf16 | scitune tok/s | torch tok/s | speed | scitune peak RSS GiB (after load) | torch peak RSS GiB | RSS ratio (after load) |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 for k in sorted(ours):
     o, t = ours[k], ref.get(k)
     if not t: continue
-    print(f"| {k[0]} | {'yes' if k[1] else 'no'} | {o['tok_s']:.1f} | {t['tok_s']:.1f} | {o['tok_s']/t['tok_s']:.2f}x | "
+    print(f"| {k[0]} | {'yes' if k[1] else 'no'} | {'yes' if k[2] else 'no'} | {o['tok_s']:.1f} | {t['tok_s']:.1f} | {o['tok_s']/t['tok_s']:.2f}x | "
           f"{gib(o['peak_rss_mib'])} ({gib(o['train_peak_rss_mib'])}) | {gib(t['peak_rss_mib'])} | "
           f"{o['peak_rss_mib']/t['peak_rss_mib']:.2f}x ({o['train_peak_rss_mib']/t['peak_rss_mib']:.2f}x) |")
 print("\nper configuration: s/step (forward alone), all runs' tok/s; scitune: RSS after load, activation buffers (GiB)")
 for k in sorted(ours):
     o, t = ours[k], ref.get(k, {})
-    print(f"  {k[0]} ckpt={k[1]}: scitune {o['step_s']:.2f} ({o['fwd_s']:.2f}) runs {o['runs']} loaded {gib(o['rss_loaded_mib'])}"
+    print(f"  {k[0]} ckpt={k[1]} bf16={k[2]}: scitune {o['step_s']:.2f} ({o['fwd_s']:.2f}) runs {o['runs']} loaded {gib(o['rss_loaded_mib'])}"
           f" act {gib(o['activation_mib'])} | torch {t.get('step_s', 0):.2f} ({t.get('fwd_s', 0):.2f}) runs {t.get('runs')}")
+for k in sorted(ours):
+    if k[2] and (k[0], k[1], False) in ref:
+        print(f"  scitune bf16 vs torch fp32, {k[0]} ckpt={k[1]}: {ours[k]['tok_s'] / ref[(k[0], k[1], False)]['tok_s']:.2f}x")
 for r in rows:
     if r.get("quant") == "nf4":
         print(f"\nQLoRA {os.path.basename(r['model'])} nf4 seq {r['seq']} ckpt {r['ckpt']}: step {r['warmup_s']:.0f} s "
