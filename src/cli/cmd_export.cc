@@ -50,12 +50,13 @@ std::string quant_tag(std::string_view q) {
   return t;
 }
 
+// File names inside the export folder: --name, else the base's name (+ "-sci" when an adapter is merged in).
 std::string file_stem(const ExportBase& base, const std::string& name) {
   std::string s = name.empty() ? base.path().filename().string() : name;
   if (s.size() > 5 && s.compare(s.size() - 5, 5, ".gguf") == 0) s.resize(s.size() - 5);
   for (char& c : s)
     if (c == ' ' || c == '/') c = '-';
-  return s + (base.adapter() ? "-sci" : "");
+  return s + (base.adapter() && name.empty() ? "-sci" : "");
 }
 
 void write_card(const ExportBase& base, const StagedOutput& out, const std::string& format) {
