@@ -182,8 +182,10 @@ void run_demo(const DemoOptions& o) {
       "next:\n"
       "  ./build/scitune chat --model %s --adapter %s\n"
       "  ./build/scitune generate --model %s --adapter %s --chat --greedy --prompt \"What is a catalyst?\"\n"
+      "  ./build/scitune export --model %s --adapter %s --format gguf --quant q8_0 --ollama --out %s\n"
       "  ./build/scitune train --help     (your own data: --data chats.jsonl, YAML configs with TRL key names)\n",
-      out.c_str(), elapsed(), model_path.c_str(), out.c_str(), model_path.c_str(), out.c_str());
+      out.c_str(), elapsed(), model_path.c_str(), out.c_str(), model_path.c_str(), out.c_str(), model_path.c_str(),
+      out.c_str(), (fs::path(o.output_dir) / "export-q8_0").c_str());
 }
 
 }  // namespace
