@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include "kernels/cpu/thread_pool.h"
 #include "model/gguf_model.h"
 #include "quant/quants.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer.h"
+#include "util/mapped_file.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "util/error.h"
 
@@ -61,41 +64,72 @@ void add_arch_keys(GgufWriter& w, const ModelConfig& c) {
     w.add("gemma3.final_logit_softcapping", GgufValue::f32(static_cast<float>(c.final_logit_softcapping)));
 }
 
-// tokenizer.ggml.* from an HF tokenizer (tokenizer.json or tokenizer.model): pieces by id, padded to the
-// embedding's rows with [PAD<id>]; types as llama.cpp's SentencePiece vocab (added special -> CONTROL,
-// added -> USER_DEFINED, <0xNN> -> BYTE); scores -id for normal pieces, which orders merges exactly as the
-// tokenizer's merge list does (convert_hf_to_gguf.py copies tokenizer.model's scores instead).
-void add_tokenizer_keys_from_hf(GgufWriter& w, const Tokenizer& tok, const ModelConfig& c) {
+// tokenizer.ggml.* from an HF tokenizer folder, as convert_hf_to_gguf.py builds them for Gemma: pieces by id
+// with their SentencePiece scores and types (from tokenizer.model when the folder has one; from tokenizer.json
+// otherwise, where a piece's score is minus the rank of the first merge that makes it, which gives llama.cpp's
+// highest-score-first merging exactly the merge order of tokenizer.json), then every added token overlaid as the
+// converter does it (special, or <pad>/<mask>/<unused..>/<|..|> -> CONTROL; else USER_DEFINED with '▁' written as
+// ' '; score -1000), and ids without a piece up to the embedding's rows as UNUSED "[PAD<id>]".
+}  // namespace
+
+void add_tokenizer_keys_from_hf(GgufWriter& w, const Tokenizer& tok, const fs::path& dir, const ModelConfig& c) {
   const auto& spec = tok.impl().spec;
-  std::vector<int> added_kind(static_cast<size_t>(c.vocab_size), 0);  // 0 no, 1 added, 2 added special
-  for (const auto& a : spec.added)
-    if (a.id >= 0 && a.id < c.vocab_size) added_kind[static_cast<size_t>(a.id)] = a.special ? 2 : 1;
-  std::vector<std::string> tokens;
-  std::vector<float> scores;
-  std::vector<int32_t> types;
-  tokens.reserve(static_cast<size_t>(c.vocab_size));
-  for (int64_t id = 0; id < c.vocab_size; ++id) {
-    const int32_t i = static_cast<int32_t>(id);
-    if (!tok.is_valid_id(i)) {
-      tokens.push_back("[PAD" + std::to_string(id) + "]");
-      scores.push_back(-1000.0f);
-      types.push_back(5);  // UNUSED
-      continue;
+  const size_t V = static_cast<size_t>(c.vocab_size);
+  std::vector<std::string> tokens(V);
+  std::vector<float> scores(V, -1000.0f);
+  std::vector<int32_t> types(V, 5);  // UNUSED
+  std::vector<bool> have(V, false);
+  if (fs::exists(dir / "tokenizer.model")) {
+    const MappedFile f(dir / "tokenizer.model");
+    const SentencePieceModel sp = parse_sentencepiece_model(f.bytes(), (dir / "tokenizer.model").string());
+    for (size_t i = 0; i < sp.pieces.size() && i < V; ++i) {
+      tokens[i] = sp.pieces[i].piece;
+      scores[i] = sp.pieces[i].score;
+      types[i] = sp.pieces[i].type;
+      have[i] = true;
     }
-    const std::string& piece = tok.id_to_token(i);
-    tokens.push_back(piece);
-    const bool byte = piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece[5] == '>';
-    if (added_kind[static_cast<size_t>(id)]) {
-      scores.push_back(-1000.0f);
-      types.push_back(added_kind[static_cast<size_t>(id)] == 2 ? 3 : 4);
-    } else if (byte) {
-      scores.push_back(0.0f);
-      types.push_back(6);
-    } else {
-      scores.push_back(-static_cast<float>(id));
-      types.push_back(1);
+  } else {
+    std::unordered_map<std::string, int32_t> id_of;
+    for (size_t i = 0; i < spec.pieces.size(); ++i) id_of.emplace(spec.pieces[i], static_cast<int32_t>(i));
+    std::vector<int64_t> rank(spec.pieces.size(), -1);
+    for (size_t r = 0; r < spec.merges.size(); ++r) {
+      const auto [a, b] = spec.merges[r];
+      const auto it = id_of.find(spec.pieces[static_cast<size_t>(a)] + spec.pieces[static_cast<size_t>(b)]);
+      if (it != id_of.end() && rank[static_cast<size_t>(it->second)] < 0) rank[static_cast<size_t>(it->second)] = static_cast<int64_t>(r);
+    }
+    const int64_t n_merges = static_cast<int64_t>(spec.merges.size());
+    for (size_t i = 0; i < spec.pieces.size() && i < V; ++i) {
+      const std::string& p = spec.pieces[i];
+      const bool byte = p.size() == 6 && p.rfind("<0x", 0) == 0 && p[5] == '>';
+      tokens[i] = p;
+      types[i] = byte ? 6 : 1;
+      scores[i] = byte ? 0.0f : -static_cast<float>(rank[i] >= 0 ? rank[i] : n_merges + static_cast<int64_t>(i));
+      have[i] = true;
     }
   }
+  for (const auto& a : spec.added) {
+    if (a.id < 0 || static_cast<size_t>(a.id) >= V) continue;
+    const std::string& t = a.content;
+    const bool looks_special = t == "<pad>" || t == "<mask>" || (t.rfind("<unused", 0) == 0 && t.size() > 7 && t.back() == '>') ||
+                               (t.rfind("<|", 0) == 0 && t.size() >= 4 && t.compare(t.size() - 2, 2, "|>") == 0);
+    const size_t i = static_cast<size_t>(a.id);
+    if (a.special || looks_special) {
+      tokens[i] = t;
+      types[i] = 3;  // CONTROL
+    } else {
+      std::string pre;  // pre-normalised: llama.cpp matches user-defined tokens in raw text
+      for (size_t k = 0; k < t.size();) {
+        if (t.compare(k, 3, "\xe2\x96\x81") == 0) pre += ' ', k += 3;
+        else pre += t[k++];
+      }
+      tokens[i] = pre;
+      types[i] = 4;  // USER_DEFINED
+    }
+    scores[i] = -1000.0f;
+    have[i] = true;
+  }
+  for (size_t i = 0; i < V; ++i)
+    if (!have[i]) tokens[i] = "[PAD" + std::to_string(i) + "]";
   w.add("tokenizer.ggml.model", GgufValue::str("llama"));
   w.add("tokenizer.ggml.pre", GgufValue::str("default"));
   w.add("tokenizer.ggml.tokens", GgufValue::array(std::move(tokens)));
@@ -111,10 +145,13 @@ void add_tokenizer_keys_from_hf(GgufWriter& w, const Tokenizer& tok, const Model
   if (spec.unk_id) id_key("tokenizer.ggml.unknown_token_id", *spec.unk_id);
   id_key("tokenizer.ggml.padding_token_id", spec.pad_id ? std::optional<int64_t>(*spec.pad_id) : c.pad_token_id);
   w.add("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
+  w.add("tokenizer.ggml.add_sep_token", GgufValue::boolean(false));
   w.add("tokenizer.ggml.add_eos_token", GgufValue::boolean(false));
   w.add("tokenizer.ggml.add_space_prefix", GgufValue::boolean(false));
   if (!spec.chat_template.empty()) w.add("tokenizer.chat_template", GgufValue::str(spec.chat_template));
 }
+
+namespace {
 
 fs::path hf_tokenizer_path(const ExportBase& base, const GgufExportOptions& o) {
   if (o.tokenizer) return *o.tokenizer;
@@ -150,8 +187,9 @@ GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions&
     for (const auto& [k, v] : g->metadata())
       if (k.rfind("tokenizer.", 0) == 0) w.add(k, v);
   } else {
-    const Tokenizer tok = Tokenizer::load(hf_tokenizer_path(base, o));
-    add_tokenizer_keys_from_hf(w, tok, c);
+    const fs::path tdir = hf_tokenizer_path(base, o);
+    const Tokenizer tok = Tokenizer::load(tdir);
+    add_tokenizer_keys_from_hf(w, tok, fs::is_directory(tdir) ? tdir : tdir.parent_path(), c);
   }
   const auto* tokens = w.find("tokenizer.ggml.tokens");
   const auto* token_list = tokens ? tokens->get_if<GgufArray>() : nullptr;

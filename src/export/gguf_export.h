@@ -36,6 +36,12 @@ void check_llama_cpp_gemma3(const ModelConfig& c, const std::string& source);
 GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions& o,
                                 std::function<void(uint64_t)> progress = {});
 
+class Tokenizer;
+// tokenizer.ggml.* for an HF tokenizer in folder `dir` (tokenizer.json, and tokenizer.model when present), with
+// one token per embedding row of `c`, as convert_hf_to_gguf.py writes them (see gguf_export.cc).
+void add_tokenizer_keys_from_hf(GgufWriter& w, const Tokenizer& tok, const std::filesystem::path& dir,
+                                const ModelConfig& c);
+
 // The Gemma 3 chat format as a Jinja template (what tokenizer.chat_template holds when the base has none).
 extern const char* const kGemma3ChatTemplate;
 

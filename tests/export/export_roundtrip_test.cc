@@ -16,6 +16,7 @@
 #include "io/safetensors_index.h"
 #include "model/gguf_model.h"
 #include "test_util.h"
+#include "tokenizer/tokenizer.h"
 #include "util/atomic_file.h"
 #include "util/half.h"
 
@@ -74,6 +75,35 @@ TEST_F(ExportRoundTrip, GgufMetadataIsWhatLlamaCppReads) {
   const ModelConfig c = config_from_gguf(f);
   EXPECT_EQ(c.layer_types, config().layer_types);
   EXPECT_EQ(c.query_pre_attn_scalar, config().query_pre_attn_scalar);
+}
+
+TEST_F(ExportRoundTrip, VocabularyFromTokenizerJsonIsTheConvertersOne) {
+  // Types and pre-normalised pieces as convert_hf_to_gguf.py writes them for Gemma 3 (checked against it on the
+  // real tokenizer in tools/oracle; llama-tokenize then gives identical ids on a 14 kB text).
+  const fs::path dir = fs::path(SCITUNE_SHARED_DIR) / "tokenizers/gemma3";
+  if (!fs::exists(dir / "tokenizer.json")) GTEST_SKIP() << "no ../shared/tokenizers/gemma3";
+  ModelConfig c = config();
+  c.vocab_size = 262144;
+  GgufWriter w;
+  add_tokenizer_keys_from_hf(w, Tokenizer::load(dir), dir, c);
+  const auto& tokens = *w.find("tokenizer.ggml.tokens")->array_if<std::string>();
+  const auto& types = *w.find("tokenizer.ggml.token_type")->array_if<int32_t>();
+  const auto& scores = *w.find("tokenizer.ggml.scores")->array_if<float>();
+  ASSERT_EQ(tokens.size(), 262144u);
+  EXPECT_EQ(tokens[4], "<mask>");
+  EXPECT_EQ(types[4], 3);  // not special in tokenizer.json, but looks special: CONTROL
+  EXPECT_EQ(types[6], 3);  // <unused0>
+  EXPECT_EQ(tokens[5], "[multimodal]");
+  EXPECT_EQ(types[5], 4);  // USER_DEFINED
+  EXPECT_EQ(tokens[138], "  ");  // whitespace runs written with spaces, as the converter pre-normalises them
+  EXPECT_EQ(types[138], 4);
+  EXPECT_EQ(tokens[238], "<0x00>");
+  EXPECT_EQ(types[238], 6);
+  EXPECT_EQ(scores[5], -1000.0f);
+  // Normal pieces: higher score for earlier merges ("▁t" is made by the first merges, so it outranks later ones).
+  EXPECT_EQ(types[494], 1);
+  EXPECT_GT(scores[494], scores[100000]);
+  EXPECT_EQ(w.find("tokenizer.ggml.bos_token_id")->get_if<uint32_t>() ? *w.find("tokenizer.ggml.bos_token_id")->get_if<uint32_t>() : 0u, 2u);
 }
 
 TEST_F(ExportRoundTrip, MergedFolderEqualsBasePlusAdapter) {
