@@ -154,6 +154,36 @@ std::vector<float> Gemma3::forward_cached(std::span<const int32_t> ids, KvCache&
   return last;
 }
 
+std::vector<float> Gemma3::forward_cached_batch(std::span<const int32_t> ids, std::span<KvCache* const> caches) {
+  const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
+  const int64_t D = cfg_.head_dim, n = static_cast<int64_t>(ids.size());
+  SCITUNE_CHECK(caches.size() == ids.size() && n > 0, "forward_cached_batch: one cache per id");
+  for (const KvCache* c : caches)
+    if (c->pos + 1 > c->max_len)
+      fail("a reply needs " + std::to_string(c->pos + 1) + " positions but the context holds " +
+           std::to_string(c->max_len));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
+  const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
+  std::vector<float> x(n * C);
+  embed(x.data(), ids);
+  std::vector<int32_t> pos(n);
+  for (int64_t i = 0; i < n; ++i) pos[i] = static_cast<int32_t>(caches[i]->pos);
+  run_layers(x.data(), n, pos.data(), [&](int64_t l, const float* q, const float* k, const float* v, float* att) {
+    const int64_t row = G * D;
+    for (int64_t i = 0; i < n; ++i) {  // each row attends to its own sequence
+      KvCache& cache = *caches[i];
+      const int64_t cap = cache.cap[l], slot = cache.pos % cap;
+      std::copy(k + i * row, k + (i + 1) * row, cache.k[l].begin() + slot * row);
+      std::copy(v + i * row, v + (i + 1) * row, cache.v[l].begin() + slot * row);
+      ops::attention_cached(att + i * H * D, q + i * H * D, cache.k[l].data(), cache.v[l].data(), cap, cache.pos, 1,
+                            H, G, D, scale, cfg_.is_sliding(l) ? cfg_.sliding_window : 0, softcap);
+    }
+  });
+  for (KvCache* c : caches) ++c->pos;
+  ops::rmsnorm(x.data(), nullptr, x.data(), w_.final_norm, n, C, static_cast<float>(cfg_.rms_norm_eps));
+  return x;
+}
+
 void Gemma3::lm_head(float* out, const float* hidden, int64_t n) const {
   const int64_t V = cfg_.vocab_size;
   ops::linear(out, hidden, w_.embed, n);

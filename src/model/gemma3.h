@@ -64,6 +64,10 @@ class Gemma3 {
   // Runs ids at positions cache.pos.. through the model, appends their keys/values, and returns the final
   // hidden state (after the final norm) of the LAST token, [C].
   std::vector<float> forward_cached(std::span<const int32_t> ids, KvCache& cache);
+  // One decode step for several sequences at once: ids[b] goes into *caches[b] at that cache's own position.
+  // The projections see one [B, C] product instead of B mat-vecs. Returns the final hidden states [B, C]
+  // (after the final norm).
+  std::vector<float> forward_cached_batch(std::span<const int32_t> ids, std::span<KvCache* const> caches);
 
   // Logits for rows of final hidden states: out[n, V] = hidden[n, C] · embed^T, with softcap if configured.
   void lm_head(float* out, const float* hidden, int64_t n) const;
