@@ -27,6 +27,8 @@ struct PrepareArgs {
   int64_t max_seq_length = 1024;
   double val_ratio = 0.0;
   int64_t val_count = -1;
+  double holdout_ratio = 0.0;
+  int64_t holdout_count = -1;
   uint64_t seed = 42;
   bool strip_markers = false, strict = false, force = false;
   unsigned threads = 0;
@@ -52,6 +54,8 @@ void prepare(const PrepareArgs& a) {
   spec.seed = a.seed;
   spec.val_ratio = a.val_ratio;
   spec.val_count = a.val_count;
+  spec.holdout_ratio = a.holdout_ratio;
+  spec.holdout_count = a.holdout_count;
   spec.strip_response_markers = a.strip_markers;
   spec.strict = a.strict;
   if (a.chat_format == "gemma3")
@@ -66,7 +70,8 @@ void prepare(const PrepareArgs& a) {
   data.report.tokenizer = std::filesystem::absolute(a.tokenizer).lexically_normal().string();
   write_prepared_dataset(a.out, data, tok, a.force ? Overwrite::kYes : Overwrite::kNo);
   std::string out = format_report(data.report);
-  out += "wrote " + (std::filesystem::path(a.out) / "train.bin").string() + ", validation.bin, report.json\n";
+  out += "wrote " + (std::filesystem::path(a.out) / "train.bin").string() + ", validation.bin" +
+         (data.holdout.empty() ? "" : ", holdout.bin") + ", report.json\n";
   std::fputs(out.c_str(), stdout);
 }
 
@@ -87,7 +92,8 @@ std::string highlighted(const Tokenizer& tok, std::span<const uint32_t> packed) 
 void inspect(const InspectArgs& a) {
   const std::filesystem::path dir(a.dir);
   std::string out = format_report(read_data_report(dir));
-  if (a.split != "train" && a.split != "validation") fail("--split " + a.split + ": expected train or validation");
+  if (a.split != "train" && a.split != "validation" && a.split != "holdout")
+    fail("--split " + a.split + ": expected train, validation or holdout");
   const std::filesystem::path bin = dir / (a.split + ".bin");
   const ExampleCache cache(bin);
   out += bin.string() + ": " + std::to_string(cache.size()) + " examples, " + std::to_string(cache.total_tokens()) +
@@ -145,6 +151,10 @@ void register_data(CLI::App& app) {
                    "Longer examples: truncate (keep the first max-seq-length tokens, as TRL) or drop");
   auto* ratio = prep->add_option("--val-ratio", p->val_ratio, "Share of examples held out for validation, in [0, 1)");
   auto* count = prep->add_option("--val-count", p->val_count, "Number of examples held out for validation");
+  auto* hratio = prep->add_option("--holdout-ratio", p->holdout_ratio,
+                                  "Share of examples kept out of training and validation, for scitune eval, in [0, 1)");
+  auto* hcount = prep->add_option("--holdout-count", p->holdout_count, "Number of examples in the holdout split");
+  hratio->excludes(hcount);
   ratio->excludes(count);
   prep->add_option("--seed", p->seed, "Seed for sampling and shuffling (default 42)");
   prep->add_option("--format", p->format,
@@ -163,7 +173,7 @@ void register_data(CLI::App& app) {
                                    "Print a prepared dataset's report and one example decoded, with its "
                                    "trained tokens marked");
   insp->add_option("dir", q->dir, "Folder written by `scitune data prepare`")->required();
-  insp->add_option("--split", q->split, "train or validation (default train)");
+  insp->add_option("--split", q->split, "train, validation or holdout (default train)");
   insp->add_option("--example", q->example, "Which example to show (default 0, the first)");
   insp->add_option("--tokenizer", q->tokenizer, "Tokenizer to decode with (default: the one recorded at prepare)");
   insp->callback([q] { inspect(*q); });

@@ -205,17 +205,24 @@ PreparedDataset prepare_dataset(const DatasetSpec& spec, const Tokenizer& tok) {
   std::iota(order.begin(), order.end(), size_t{0});
   seeded_shuffle(order, rng);  // the permutation seeded_shuffle(all, rng) would make: same draws, same splits
   const int64_t n_val = spec.val_count >= 0 ? spec.val_count : int64_t(std::ceil(spec.val_ratio * double(n) - 1e-9));
-  if (n_val >= n)
-    fail("a validation split of " + std::to_string(n_val) + " examples leaves nothing to train on (" +
-         std::to_string(n) + " examples in all)");
+  if (!(spec.holdout_ratio >= 0.0 && spec.holdout_ratio < 1.0))
+    fail("holdout ratio " + std::to_string(spec.holdout_ratio) + " is not in [0, 1)");
+  const int64_t n_hold =
+      spec.holdout_count >= 0 ? spec.holdout_count : int64_t(std::ceil(spec.holdout_ratio * double(n) - 1e-9));
+  if (n_val + n_hold >= n)
+    fail((n_hold ? "validation (" + std::to_string(n_val) + ") and holdout (" + std::to_string(n_hold) + ") splits"
+                 : "a validation split of " + std::to_string(n_val) + " examples") +
+         " leave" + (n_hold ? "" : "s") + " nothing to train on (" + std::to_string(n) + " examples in all)");
   if (spec.keep_order) {
     std::sort(order.begin(), order.begin() + n_val);
-    std::sort(order.begin() + n_val, order.end());
+    std::sort(order.begin() + n_val, order.begin() + n_val + n_hold);
+    std::sort(order.begin() + n_val + n_hold, order.end());
   }
   for (int64_t i = 0; i < n; ++i)
-    (i < n_val ? out.validation : out.train).push_back(std::move(all[order[size_t(i)]]));
+    (i < n_val ? out.validation : i < n_val + n_hold ? out.holdout : out.train).push_back(std::move(all[order[size_t(i)]]));
   report.train = split_report(out.train);
   report.validation = split_report(out.validation);
+  report.holdout = split_report(out.holdout);
   report.lengths = length_histogram(out.train, out.validation);
   return out;
 }
@@ -226,12 +233,16 @@ void write_prepared_dataset(const std::filesystem::path& dir, const PreparedData
   std::filesystem::create_directories(dir, ec);
   if (ec) fail(dir.string() + ": cannot create the directory: " + ec.message());
   if (overwrite == Overwrite::kNo)  // check all three first: never leave a half-replaced set
-    for (const char* f : {"train.bin", "validation.bin", "report.json"})
+    for (const char* f : {"train.bin", "validation.bin", "holdout.bin", "report.json"})
       if (std::filesystem::exists(dir / f))
         fail((dir / f).string() + " exists (pass --force to replace the prepared data)");
   const auto vocab = uint32_t(tok.vocab_size());
   write_example_cache(dir / "train.bin", data.train, vocab, cache_meta(data.report, "train"), overwrite);
   write_example_cache(dir / "validation.bin", data.validation, vocab, cache_meta(data.report, "validation"), overwrite);
+  if (!data.holdout.empty())
+    write_example_cache(dir / "holdout.bin", data.holdout, vocab, cache_meta(data.report, "holdout"), overwrite);
+  else if (overwrite == Overwrite::kYes)
+    std::filesystem::remove(dir / "holdout.bin");  // a stale one from an earlier preparation
   write_file_atomic(dir / "report.json", to_json(data.report).dump(2) + "\n", overwrite);
 }
 

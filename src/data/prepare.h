@@ -7,7 +7,8 @@
 // shuffled and tokenised in that order until N examples are kept (so records rejected by the tokeniser stage,
 // e.g. all-masked or too long, are replaced, as `dataset.shuffle(seed).select(range(N))` followed by a filter
 // would not); fewer than N available is a warning. All sources' examples are then shuffled together and the
-// first val_count (or ceil(val_ratio * n)) become the validation split, the rest the training split.
+// first val_count (or ceil(val_ratio * n)) become the validation split, the next holdout_count (or
+// ceil(holdout_ratio * n)) the holdout split, the rest the training split.
 // Randomness: one std::mt19937_64 seeded with `seed`, drawn from in this order (per-source samples, then the
 // final shuffle), with a portable unbiased bounded draw and Fisher-Yates: the same inputs and seed give the
 // same splits on every platform. With keep_order the same examples land in each split, each split in the order
@@ -49,6 +50,8 @@ struct DatasetSpec {
   uint64_t seed = 42;
   double val_ratio = 0.0;  // in [0, 1)
   int64_t val_count = -1;  // overrides val_ratio when >= 0
+  double holdout_ratio = 0.0;  // a held-out split for evaluation only (never trained, never used for early stopping)
+  int64_t holdout_count = -1;  // overrides holdout_ratio when >= 0
   bool strip_response_markers = false;
   bool strict = false;                    // any rejected record is an error
   bool keep_order = false;                // each split keeps the sources' order (train --shuffle false); the
@@ -58,7 +61,7 @@ struct DatasetSpec {
 };
 
 struct PreparedDataset {
-  std::vector<TokenizedExample> train, validation;
+  std::vector<TokenizedExample> train, validation, holdout;
   DataReport report;
 };
 
@@ -72,7 +75,8 @@ void seeded_shuffle(std::vector<T>& v, std::mt19937_64& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[size_t(uniform_below(rng, i))]);
 }
 
-// DIR/train.bin, DIR/validation.bin (data/example_cache.h) and DIR/report.json; DIR is created if needed.
+// DIR/train.bin, DIR/validation.bin, DIR/holdout.bin when there is a holdout split (data/example_cache.h) and
+// DIR/report.json; DIR is created if needed.
 // Existing files are replaced only with Overwrite::kYes.
 void write_prepared_dataset(const std::filesystem::path& dir, const PreparedDataset& data, const Tokenizer& tokenizer,
                             Overwrite overwrite = Overwrite::kNo);

@@ -44,6 +44,7 @@ struct Reader {
   int64_t i64(const char* key) const { return json_int(at(key), field(key)); }
   std::string str(const char* key) const { return json_string(at(key), field(key)); }
   Reader sub(const char* key) const { return {json_object(at(key), field(key)), field(key)}; }
+  bool has(const char* key) const { return json_find(json_object(obj, where), key, /*null_is_absent=*/true) != nullptr; }
 };
 
 SplitReport split_from(const Reader& r) { return {r.i64("examples"), r.i64("tokens"), r.i64("trained_tokens")}; }
@@ -138,6 +139,7 @@ json to_json(const DataReport& r) {
           {"sources", sources},
           {"train", split_json(r.train)},
           {"validation", split_json(r.validation)},
+          {"holdout", split_json(r.holdout)},
           {"lengths",
            {{"upper", r.lengths.upper},
             {"count", r.lengths.count},
@@ -186,6 +188,7 @@ DataReport report_from_json(const json& j, const std::string& where) {
   }
   r.train = split_from(root.sub("train"));
   r.validation = split_from(root.sub("validation"));
+  if (root.has("holdout")) r.holdout = split_from(root.sub("holdout"));  // absent in reports before holdout splits
   const Reader l = root.sub("lengths");
   r.lengths.upper = ints(l.at("upper"), l.field("upper"));
   r.lengths.count = ints(l.at("count"), l.field("count"));
@@ -215,7 +218,10 @@ std::string format_report(const DataReport& r) {
   line("train: " + thousands(r.train.examples) + " examples, " + thousands(r.train.tokens) + " tokens (" +
        thousands(r.train.trained_tokens) + " trained); validation: " + thousands(r.validation.examples) +
        " examples, " + thousands(r.validation.tokens) + " tokens (" + thousands(r.validation.trained_tokens) +
-       " trained)");
+       " trained)" +
+       (r.holdout.examples ? "; holdout: " + thousands(r.holdout.examples) + " examples, " +
+                                 thousands(r.holdout.tokens) + " tokens"
+                           : std::string()));
   if (total_tokens > 0)
     line("trained share " + fixed(100.0 * double(total_trained) / double(total_tokens), 1) + "%; lengths " +
          thousands(r.lengths.min) + " .. " + thousands(r.lengths.max) + ", mean " + fixed(r.lengths.mean, 1) +

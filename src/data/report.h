@@ -49,7 +49,7 @@ struct DataReport {
   int64_t max_seq_length = 0;
   uint64_t seed = 0;
   std::vector<SourceReport> sources;
-  SplitReport train, validation;
+  SplitReport train, validation, holdout;
   LengthHistogram lengths;
   std::vector<std::string> warnings;
 

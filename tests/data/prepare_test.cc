@@ -311,6 +311,27 @@ TEST_F(SplitTest, SizesByRatioAndCount) {
   EXPECT_THAT(error_of([&] { prepare_dataset(spec, *tok); }), HasSubstr("is not in [0, 1)"));
 }
 
+TEST_F(SplitTest, HoldoutIsAThirdPartitionAndLeavesTheOthersAlone) {
+  SCITUNE_REQUIRE_GEMMA3(tok);
+  DatasetSpec spec = spec_of({a_, b_});
+  spec.val_count = 5;
+  const PreparedDataset before = prepare_dataset(spec, *tok);
+  spec.holdout_ratio = 0.2;
+  const PreparedDataset d = prepare_dataset(spec, *tok);
+  EXPECT_EQ(d.validation.size(), 5u);
+  EXPECT_EQ(d.holdout.size(), 10u);  // ceil(0.2 * 50)
+  EXPECT_EQ(d.train.size(), 35u);
+  EXPECT_EQ(d.report.holdout.examples, 10);
+  EXPECT_EQ(sources(d.validation), sources(before.validation));  // the same seed draws the same validation split
+  std::set<std::string> all;
+  for (const auto* split : {&d.train, &d.validation, &d.holdout})
+    for (const auto& s : sources(*split)) EXPECT_TRUE(all.insert(s).second) << s;
+  EXPECT_EQ(all.size(), 50u);
+  spec.holdout_count = 45;
+  EXPECT_EQ(error_of([&] { prepare_dataset(spec, *tok); }),
+            "validation (5) and holdout (45) splits leave nothing to train on (50 examples in all)");
+}
+
 TEST_F(SplitTest, ShuffleAndSampleAreDeterministic) {
   SCITUNE_REQUIRE_GEMMA3(tok);
   DatasetSpec spec = spec_of({a_ + ":15", b_});
