@@ -11,11 +11,11 @@ JOBS=${JOBS:-$(nproc)}
 if [ "${SCITUNE_SKIP_ASAN:-0}" != 1 ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Asan -DSCITUNE_BENCH=OFF >/dev/null
   # Only the parser/kernel test binaries: the fast subset that ASan/UBSan watches.
-  targets=$(cd tests && ls util/*_test.cc io/*_test.cc quant/*_test.cc kernels/*_test.cc tokenizer/*_test.cc data/*_test.cc 2>/dev/null | xargs -n1 basename | sed 's/\.cc$//')
+  targets=$(cd tests && ls util/*_test.cc io/*_test.cc quant/*_test.cc kernels/*_test.cc tokenizer/*_test.cc data/*_test.cc eval/*_test.cc 2>/dev/null | xargs -n1 basename | sed 's/\.cc$//')
   targets="$targets $(ls fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/\.cc$/_replay/')"
   cmake --build build-asan -j "$JOBS" --target $targets
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -L 'util|io|quant|kernels|tokenizer|data|fuzz'
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -L 'util|io|quant|kernels|tokenizer|data|eval|fuzz'
 fi
 
 # The CUDA option must keep compiling where nvcc exists.
