@@ -17,6 +17,9 @@ void register_tokenize(CLI::App& app);
 void register_chat_template(CLI::App& app);
 void register_data(CLI::App& app);
 void register_export(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_compare(CLI::App& app);
+void register_report(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
 inline void register_all(CLI::App& app) {
@@ -28,7 +31,10 @@ inline void register_all(CLI::App& app) {
   register_init(app);
   register_score(app);
   register_perplexity(app);
+  register_eval(app);
+  register_compare(app);
   register_export(app);
+  register_report(app);
   register_data(app);
   register_tokenize(app);
   register_chat_template(app);

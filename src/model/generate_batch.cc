@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include "kernels/cpu/linear.h"
 #include "util/error.h"
 
 namespace scitune {
@@ -47,7 +48,8 @@ std::vector<GenerateResult> generate_batch(Gemma3& model, std::span<const std::v
   while (!active.empty()) {
     const int64_t n = static_cast<int64_t>(active.size());
     logits.resize(static_cast<size_t>(n * V));
-    model.lm_head(logits.data(), hidden.data(), n);
+    for (int64_t g = 0; g < n; g += ops::kLinearGemmRows - 1)
+      model.lm_head(logits.data() + g * V, hidden.data() + g * C, std::min(ops::kLinearGemmRows - 1, n - g));
     std::vector<int64_t> still;
     std::vector<int32_t> next_ids;
     std::vector<KvCache*> next_caches;
@@ -79,7 +81,16 @@ std::vector<GenerateResult> generate_batch(Gemma3& model, std::span<const std::v
     }
     active = std::move(still);
     if (active.empty()) break;
-    hidden = model.forward_cached_batch(next_ids, next_caches);
+    // Groups below the linear kernels' GEMM threshold stay on the weight-streaming path: each weight byte is
+    // read once per group, where the GEMM path would dequantise every matrix per step.
+    const size_t group = static_cast<size_t>(ops::kLinearGemmRows - 1);
+    hidden.resize(next_ids.size() * static_cast<size_t>(C));
+    for (size_t g = 0; g < next_ids.size(); g += group) {
+      const size_t m = std::min(group, next_ids.size() - g);
+      const std::vector<float> h = model.forward_cached_batch(std::span<const int32_t>(next_ids).subspan(g, m),
+                                                              std::span<KvCache* const>(next_caches).subspan(g, m));
+      std::copy(h.begin(), h.end(), hidden.begin() + static_cast<int64_t>(g) * C);
+    }
   }
   const double decode = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& r : results) r.decode_seconds = decode;
