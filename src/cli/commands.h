@@ -19,6 +19,7 @@ void register_data(CLI::App& app);
 void register_export(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_compare(CLI::App& app);
+void register_papers(CLI::App& app);
 void register_report(CLI::App& app);
 
 // All commands, in the order `scitune --help` lists them.
@@ -36,6 +37,7 @@ inline void register_all(CLI::App& app) {
   register_export(app);
   register_report(app);
   register_data(app);
+  register_papers(app);
   register_tokenize(app);
   register_chat_template(app);
 }
