@@ -3,6 +3,8 @@
 // answers scored with SQuAD EM / token F1 and ROUGE-L, per split and per source, with bootstrap 95% intervals.
 // Writes OUT/eval_results.jsonl (one row per split x source) and OUT/predictions.jsonl; the same command twice
 // gives byte-identical files (timings are printed, not written).
+// --benchmark scifact|pubmedqa|qasa --file F runs a ScholarQABench single-paper task instead (eval/benchmarks.h):
+// OpenScholar's gold-context prompts, the benchmark's own metric (accuracy or ROUGE-L), a bootstrap interval.
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -12,7 +14,10 @@
 #include "cli/model_session.h"
 #include "data/example_cache.h"
 #include "data/prepare.h"
+#include "eval/benchmarks.h"
 #include "eval/evaluate.h"
+#include "model/generate_batch.h"
+#include "tokenizer/chat_template.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -24,7 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct EvalArgs {
-  std::string model, adapter, tokenizer, data, splits, out;
+  std::string model, adapter, tokenizer, data, splits, out, benchmark, file;
   int64_t batch = 8, max_new_tokens = 256, limit = -1, max_seq_length = 1024, top_k = 64;
   double temperature = 1.0, top_p = 0.95;
   uint64_t seed = 0;
@@ -89,19 +94,91 @@ std::string pct(double x) {
   return b;
 }
 
+// A ScholarQABench task: answers to every item (batched), scored with the benchmark's metric.
+void run_benchmark(const EvalArgs& a, ModelSession& session, const EvalSettings& s, const fs::path& out) {
+  const Benchmark b = parse_benchmark(a.benchmark);
+  std::vector<BenchmarkItem> items = load_benchmark(b, a.file);
+  if (a.limit > 0 && static_cast<int64_t>(items.size()) > a.limit) items.resize(static_cast<size_t>(a.limit));
+  const ChatFormat format = detect_chat_format(session.tok);
+  GenerateOptions go;
+  go.max_new_tokens = s.max_new_tokens;
+  go.stop_ids = s.stop_ids;
+  go.vocab_limit = s.vocab_limit;
+  go.sampling = s.sampling;
+  std::vector<double> scores;
+  std::string preds;
+  ProgressBar bar("eval " + std::string(to_string(b)), items.size(), "items");
+  for (size_t k = 0; k < items.size(); k += static_cast<size_t>(a.batch)) {
+    const size_t end = std::min(items.size(), k + static_cast<size_t>(a.batch));
+    std::vector<std::vector<int32_t>> prompts;
+    for (size_t i = k; i < end; ++i) {
+      ChatMessage user{"user", items[i].prompt, {}, false};
+      prompts.push_back(encode_chat(session.tok, format, std::span<const ChatMessage>(&user, 1), {true, false}).ids);
+      session.check_ids(prompts.back(), items[i].id);
+    }
+    go.sampling.seed = s.sampling.seed + k;
+    const auto res = generate_batch(session.net, prompts, go);
+    for (size_t i = k; i < end; ++i) {
+      const std::string raw = session.tok.decode(res[i - k].ids, true);
+      const std::string answer = extract_response(raw);
+      const double score = score_item(b, answer, items[i].gold);
+      scores.push_back(score);
+      preds += nlohmann::ordered_json{{"benchmark", to_string(b)}, {"id", items[i].id}, {"output", raw},
+                                      {"answer", answer},          {"gold", items[i].gold}, {"score", score}}
+                   .dump() +
+               "\n";
+    }
+    bar.update(end);
+  }
+  bar.finish();
+  const BootstrapCi ci = bootstrap_ci(scores, s.bootstrap_resamples, s.bootstrap_seed);
+  const char* metric = b == Benchmark::kQasa ? "rouge_l" : "accuracy";
+  nlohmann::ordered_json row{{"split", to_string(b)}, {"source", a.file},   {"examples", items.size()},
+                             {"metric", metric},      {metric, ci.mean},     {std::string(metric) + "_ci", {ci.lower, ci.upper}},
+                             {"adapter", a.adapter.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(a.adapter)}};
+  std::printf("%s: %s %.1f%% (95%% CI %.1f-%.1f) over %zu items\n", std::string(to_string(b)).c_str(), metric,
+              100 * ci.mean, 100 * ci.lower, 100 * ci.upper, items.size());
+  fs::create_directories(out);
+  const Overwrite ow = a.force ? Overwrite::kYes : Overwrite::kNo;
+  write_file_atomic(out / "eval_results.jsonl", row.dump() + "\n", ow);
+  write_file_atomic(out / "predictions.jsonl", preds, ow);
+  std::printf("wrote %s and predictions.jsonl\n", (out / "eval_results.jsonl").c_str());
+}
+
 void run_eval(const EvalArgs& a) {
   if (a.batch < 1) fail("--batch must be at least 1");
+  if (a.benchmark.empty() == a.data.empty())
+    fail(a.benchmark.empty() ? "pass --data DIR|FILE, or --benchmark NAME --file FILE"
+                             : "--benchmark and --data are separate evaluations: pass one of them");
+  if (!a.benchmark.empty()) {
+    parse_benchmark(a.benchmark);  // a bad name fails before the model loads
+    if (a.file.empty()) fail("--benchmark " + a.benchmark + " needs --file (the task's JSONL from ScholarQABench)");
+    if (!fs::exists(a.file)) fail(a.file + ": no such file (ScholarQABench data/single_paper_tasks/...)");
+  }
   if (a.max_new_tokens < 1) fail("--max-new-tokens must be at least 1");
   const fs::path out = default_out(a);
   for (const char* f : {"eval_results.jsonl", "predictions.jsonl"})
     if (fs::exists(out / f) && !a.force)
       fail((out / f).string() + ": already exists (refusing to overwrite; pass --force or --out DIR)");
   auto session = open_model_session(a.model, a.tokenizer, a.adapter);
+  EvalSettings s;
+  if (!a.benchmark.empty()) {
+    s.max_new_tokens = a.max_new_tokens;
+    s.stop_ids = session->stop_ids();
+    s.vocab_limit = session->vocab_limit();
+    s.sampling.do_sample = a.sample;
+    s.sampling.temperature = a.temperature;
+    s.sampling.top_k = a.top_k;
+    s.sampling.top_p = a.top_p;
+    s.sampling.seed = a.seed;
+    s.bootstrap_seed = a.seed;
+    check_sampling_options(s.sampling, "eval");
+    return run_benchmark(a, *session, s, out);
+  }
   const auto splits = load_splits(a, session->tok);
   for (const auto& [name, ex] : splits)
     for (const TokenizedExample& e : ex) session->check_ids(e.input_ids, e.source);
 
-  EvalSettings s;
   s.batch_size = a.batch;
   s.generate = !a.no_generate;
   s.max_new_tokens = a.max_new_tokens;
@@ -159,8 +236,9 @@ void register_eval(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Loss, perplexity and answer quality (EM, F1, ROUGE-L) per split and source");
   cmd->add_option("--model", a->model, "Base model: HF folder or gemma3 GGUF")->required();
   cmd->add_option("--adapter", a->adapter, "PEFT LoRA adapter folder to apply");
-  cmd->add_option("--data", a->data, "A folder from scitune data prepare, or a data file (JSONL/JSON, chat/QA layouts)")
-      ->required();
+  cmd->add_option("--data", a->data, "A folder from scitune data prepare, or a data file (JSONL/JSON, chat/QA layouts)");
+  cmd->add_option("--benchmark", a->benchmark, "ScholarQABench task instead of --data: scifact, pubmedqa or qasa");
+  cmd->add_option("--file", a->file, "With --benchmark: the task file (data/single_paper_tasks/<task>_test.jsonl)");
   cmd->add_option("--split", a->splits, "Comma-separated: train, validation, holdout (default: validation,holdout)");
   cmd->add_option("--tokenizer", a->tokenizer, "Tokenizer (default: the model's)");
   cmd->add_option("--batch", a->batch, "Examples per batch, for the loss and for generation")->capture_default_str();

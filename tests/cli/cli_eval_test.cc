@@ -123,6 +123,33 @@ TEST_F(CliEval, CompareWritesBothAnswers) {
   EXPECT_NE(read(dir_ / "run/eval/compare.html").find("<th>fine-tuned</th>"), std::string::npos);
 }
 
+TEST_F(CliEval, ScholarQaBenchTask) {
+  std::ofstream(dir_ / "scifact.jsonl")
+      << R"({"input": "Aspirin lowers fever.", "gold_ctx": [{"title": "Antipyretics", "text": "Aspirin reduces fever."}], "answer": "true"})"
+      << "\n"
+      << R"({"input": "Water boils at 20 C at sea level.", "gold_ctx": [{"title": "Water", "text": "Water boils at 100 C."}], "answer": "false"})"
+      << "\n";
+  auto r = testing::run_cli("-q eval --model " + model() + " --benchmark scifact --file " + (dir_ / "scifact.jsonl").string() +
+                            " --max-new-tokens 3 --out " + (dir_ / "b").string());
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto row = nlohmann::json::parse(read(dir_ / "b/eval_results.jsonl"));
+  EXPECT_EQ(row["split"], "scifact");
+  EXPECT_EQ(row["metric"], "accuracy");
+  EXPECT_EQ(row["examples"], 2);
+  EXPECT_TRUE(row.contains("accuracy_ci"));
+  const std::string preds = read(dir_ / "b/predictions.jsonl");
+  EXPECT_EQ(std::count(preds.begin(), preds.end(), '\n'), 2);
+  r = testing::run_cli("-q eval --model " + model() + " --benchmark sciq --file " + (dir_ / "scifact.jsonl").string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("sciq"), std::string::npos) << r.out;
+  r = testing::run_cli("-q eval --model " + model() + " --benchmark pubmedqa");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("needs --file"), std::string::npos) << r.out;
+  r = testing::run_cli("-q eval --model " + model() + " --benchmark pubmedqa --file " + (dir_ / "scifact.jsonl").string() +
+                       " --out " + (dir_ / "c").string());
+  EXPECT_EQ(r.rc, 1) << r.out;  // a SciFact file is not PubMedQA: its labels are named
+}
+
 TEST_F(CliEval, BadInputIsNamed) {
   const std::string data = prepare();
   struct Case {
