@@ -1,17 +1,23 @@
 // `scitune demo`: the main job on the real Gemma 3 270M that setup.sh fetched (a Q4_K_M GGUF, so this is QLoRA:
 // the quantised base stays frozen in place). It answers held-out questions of the bundled science QA set,
 // fine-tunes a LoRA on the rest with a live loss, then shows held-out loss and answers before/after side by side
-// and saves the adapter.
+// and saves the adapter. OUTPUT_DIR is a run folder like `scitune train` makes (train_log.jsonl, train_config.yaml,
+// eval/eval_results.jsonl with base vs fine-tuned held-out metrics, eval/compare.jsonl) with its report.html.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "io/json_limits.h"
 #include "data/example.h"
+#include "eval/evaluate.h"
 #include "model/generate.h"
+#include "model/generate_batch.h"
+#include "report/run_report.h"
+#include "util/atomic_file.h"
 #include "model/load.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -78,20 +84,56 @@ TokenizedExample encode_pair(const Tokenizer& tok, ChatFormat format, const QaPa
   return e;
 }
 
-std::string answer(Gemma3& model, const Tokenizer& tok, ChatFormat format, const std::string& question,
-                   const GreedyOptions& gen) {
-  ChatMessage user;
-  user.role = "user";
-  user.content = question;
-  ChatOptions opts;
-  opts.add_generation_prompt = true;
-  ChatEncoding enc = encode_chat(tok, format, std::span<const ChatMessage>(&user, 1), opts);
-  auto ids = generate_greedy(model, enc.ids, gen);
-  std::string text = tok.decode(ids, /*skip_special_tokens=*/true);
-  for (char& c : text)
-    if (c == '\n') c = ' ';
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
+// Greedy answers to every question, decoded several at a time.
+std::vector<std::string> answers(Gemma3& model, const Tokenizer& tok, ChatFormat format,
+                                 const std::vector<std::string>& questions, const GreedyOptions& gen) {
+  std::vector<std::vector<int32_t>> prompts;
+  for (const std::string& q : questions) {
+    ChatMessage user;
+    user.role = "user";
+    user.content = q;
+    ChatOptions opts;
+    opts.add_generation_prompt = true;
+    prompts.push_back(encode_chat(tok, format, std::span<const ChatMessage>(&user, 1), opts).ids);
+  }
+  GenerateOptions go;
+  go.max_new_tokens = gen.max_new_tokens;
+  go.stop_ids = gen.stop_ids;
+  go.sampling.do_sample = false;
+  std::vector<std::string> out;
+  for (const GenerateResult& r : generate_batch(model, prompts, go)) {
+    std::string text = tok.decode(r.ids, /*skip_special_tokens=*/true);
+    for (char& c : text)
+      if (c == '\n') c = ' ';
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out.push_back(text);
+  }
+  return out;
+}
+
+// Held-out metrics of one model for eval_results.jsonl: the trainer's loss and EM / F1 / ROUGE-L of its answers.
+nlohmann::ordered_json heldout_row(const EvalLog& loss, const std::vector<std::string>& preds,
+                                   const std::vector<std::string>& refs, const std::string& adapter) {
+  EvalRow row;
+  row.split = "holdout";
+  row.source = "science_qa.jsonl";
+  row.examples = static_cast<int64_t>(refs.size());
+  row.tokens = loss.eval_tokens;
+  row.loss = loss.eval_loss;
+  row.perplexity = loss.eval_perplexity;
+  std::vector<double> em, f1, rl;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    em.push_back(exact_match(preds[i], refs[i]));
+    f1.push_back(token_f1(preds[i], refs[i]));
+    rl.push_back(rouge_l(preds[i], refs[i], Stemming::kPorter).fmeasure);
+  }
+  row.answered = static_cast<int64_t>(refs.size());
+  row.exact_match = bootstrap_ci(em);
+  row.token_f1 = bootstrap_ci(f1);
+  row.rouge_l = bootstrap_ci(rl);
+  nlohmann::ordered_json j = row.to_json();
+  j["adapter"] = adapter.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(adapter);
+  return j;
 }
 
 void run_demo(const DemoOptions& o) {
@@ -138,11 +180,27 @@ void run_demo(const DemoOptions& o) {
   for (int64_t id : loaded.config.eos_token_ids) gen.stop_ids.push_back(static_cast<int32_t>(id));
   if (auto eot = tok.token_to_id("<end_of_turn>")) gen.stop_ids.push_back(*eot);
 
+  const fs::path run = o.output_dir;
+  fs::create_directories(run / "eval");
+  const fs::path log_path = run / "train_log.jsonl";
+  fs::remove(log_path);
+  auto log_line = [&](const nlohmann::ordered_json& j) {
+    std::ofstream(log_path, std::ios::app) << j.dump() << "\n";
+  };
+  cfg.model = model_path.string();
+  cfg.data = {"data/demo/science_qa.jsonl (bundled; last " + std::to_string(o.holdout) + " pairs held out)"};
+  cfg.output_dir = run.string();
+  write_file_atomic(run / "train_config.yaml", to_yaml(cfg), Overwrite::kYes);
+
   const EvalLog before = trainer.evaluate();
+  log_line({{"step", 0}, {"eval_loss", before.eval_loss}, {"eval_perplexity", before.eval_perplexity}});
   std::printf("held-out loss before training: %.3f (perplexity %.1f)\n", before.eval_loss, before.eval_perplexity);
-  std::vector<std::string> answers_before;
-  for (int i = 0; i < o.questions; ++i)
-    answers_before.push_back(answer(model, tok, format, pairs[n_train + i].question, gen));
+  std::vector<std::string> questions, references;
+  for (size_t i = n_train; i < pairs.size(); ++i) {
+    questions.push_back(pairs[i].question);
+    references.push_back(pairs[i].answer);
+  }
+  const std::vector<std::string> answers_before = answers(model, tok, format, questions, gen);
 
   std::printf("\ntraining: %lld steps (%g epochs, batch %lld), LoRA r %lld alpha %g on all 7 projections "
               "(%lld trainable parameters)\n",
@@ -154,6 +212,13 @@ void run_demo(const DemoOptions& o) {
     const bool lines = !ProgressBar::enabled() && verbosity() > 0;
     while (!trainer.done()) {
       const StepLog s = trainer.train_step();
+      log_line({{"step", s.step},
+                {"epoch", s.epoch},
+                {"loss", s.loss},
+                {"learning_rate", s.learning_rate},
+                {"grad_norm", s.grad_norm},
+                {"tokens_per_second", s.tokens_per_second},
+                {"peak_memory_mb", s.peak_memory_mb}});
       char buf[160];
       std::snprintf(buf, sizeof buf, "loss %.3f  lr %.1e  %.0f tok/s", s.loss, s.learning_rate, s.tokens_per_second);
       bar.update(static_cast<uint64_t>(s.step), buf);
@@ -164,19 +229,34 @@ void run_demo(const DemoOptions& o) {
     bar.finish();
   }
   const EvalLog after = trainer.evaluate();
+  log_line({{"step", trainer.state().global_step}, {"eval_loss", after.eval_loss}, {"eval_perplexity", after.eval_perplexity}});
   std::printf("\nheld-out loss: %.3f before -> %.3f after training (perplexity %.1f -> %.1f)\n", before.eval_loss,
               after.eval_loss, before.eval_perplexity, after.eval_perplexity);
 
   model.set_projection_hook(lora::inference_hook(adapter));
+  const std::vector<std::string> answers_after = answers(model, tok, format, questions, gen);
   std::printf("\n== held-out questions: base model vs fine-tuned ==\n");
-  for (int i = 0; i < o.questions; ++i) {
-    const QaPair& p = pairs[n_train + i];
-    std::printf("\nQ: %s\n  before:    %s\n  after:     %s\n  reference: %s\n", p.question.c_str(),
-                answers_before[i].c_str(), answer(model, tok, format, p.question, gen).c_str(), p.answer.c_str());
-  }
+  for (int i = 0; i < o.questions; ++i)
+    std::printf("\nQ: %s\n  before:    %s\n  after:     %s\n  reference: %s\n", questions[i].c_str(),
+                answers_before[i].c_str(), answers_after[i].c_str(), references[i].c_str());
   const fs::path out = fs::path(o.output_dir) / "adapter";
   if (fs::exists(out)) std::printf("\n(replacing the previous demo adapter in %s)\n", out.c_str());
   adapter.save(out, Overwrite::kYes);
+  const nlohmann::ordered_json base_row = heldout_row(before, answers_before, references, "");
+  const nlohmann::ordered_json tuned_row = heldout_row(after, answers_after, references, out.string());
+  write_file_atomic(run / "eval/eval_results.jsonl", base_row.dump() + "\n" + tuned_row.dump() + "\n", Overwrite::kYes);
+  std::string compare;
+  for (size_t i = 0; i < questions.size(); ++i)
+    compare += nlohmann::ordered_json{{"question", questions[i]}, {"base", answers_before[i]},
+                                      {"fine_tuned", answers_after[i]}, {"reference", references[i]}}
+                   .dump() +
+               "\n";
+  write_file_atomic(run / "eval/compare.jsonl", compare, Overwrite::kYes);
+  std::printf("\nheld-out answers (%zu): token F1 %.1f%% -> %.1f%%, ROUGE-L %.1f%% -> %.1f%%\n", questions.size(),
+              100 * base_row["token_f1"].get<double>(), 100 * tuned_row["token_f1"].get<double>(),
+              100 * base_row["rouge_l"].get<double>(), 100 * tuned_row["rouge_l"].get<double>());
+  const auto problems = write_run_report(run);
+  std::printf("report: %s%s\n", (run / "report.html").c_str(), problems.empty() ? "" : " (with warnings)");
   std::printf(
       "\nsaved the LoRA adapter (PEFT format) to %s  [%.0f s in all]\n"
       "next:\n"

@@ -21,6 +21,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "report/run_report.h"
 #include "cli/model_session.h"
 #include "data/example_cache.h"
 #include "data/prepare.h"
@@ -68,6 +69,7 @@ std::string latest_checkpoint(const fs::path& dir) {
 
 struct Data {
   std::vector<TokenizedExample> train, validation;
+  std::string report_json;  // the data report (report.json of a prepared folder), for the run's report.html
 };
 
 Data load_data(const TrainConfig& c, const Tokenizer& tok) {
@@ -78,6 +80,7 @@ Data load_data(const TrainConfig& c, const Tokenizer& tok) {
     if (!fs::exists(dir / "train.bin")) fail(dir.string() + ": no train.bin (expected a `scitune data prepare` folder)");
     d.train = ExampleCache(dir / "train.bin").examples();
     if (fs::exists(dir / "validation.bin")) d.validation = ExampleCache(dir / "validation.bin").examples();
+    if (fs::exists(dir / "report.json")) d.report_json = to_json(read_data_report(dir)).dump(2) + "\n";
     std::printf("data: %zu training and %zu validation examples from %s\n", d.train.size(), d.validation.size(),
                 dir.c_str());
   } else {
@@ -90,6 +93,7 @@ Data load_data(const TrainConfig& c, const Tokenizer& tok) {
     spec.keep_order = !c.shuffle;  // --shuffle false: train in file order (the split stays seeded)
     PreparedDataset p = prepare_dataset(spec, tok);
     if (verbosity() > 0) std::fputs(format_report(p.report).c_str(), stdout);
+    d.report_json = to_json(p.report).dump(2) + "\n";
     d.train = std::move(p.train);
     d.validation = std::move(p.validation);
   }
@@ -179,6 +183,7 @@ void run_train(TrainArgs& a) {
     fs::remove(log_path);
   }
   write_file_atomic(out / "train_config.yaml", to_yaml(c), Overwrite::kYes);
+  if (!data.report_json.empty()) write_file_atomic(out / "data_report.json", data.report_json, Overwrite::kYes);
   std::printf("training %s: %lld steps, %zu examples (%lld steps/epoch), LoRA r %lld alpha %g, %lld parameters\n",
               c.model.c_str(), static_cast<long long>(trainer.total_steps()), data.train.size(),
               static_cast<long long>(trainer.steps_per_epoch()), static_cast<long long>(adapter.config().r),
@@ -233,6 +238,8 @@ void run_train(TrainArgs& a) {
   adapter.save(out / "adapter", Overwrite::kYes);
   std::printf("saved the last adapter to %s%s; log: %s\n", (out / "adapter").c_str(),
               data.validation.empty() ? "" : (" and the best to " + (out / "best").string()).c_str(), log_path.c_str());
+  const auto problems = write_run_report(out);
+  std::printf("report: %s%s\n", (out / "report.html").c_str(), problems.empty() ? "" : " (with warnings)");
 }
 
 template <class T>

@@ -147,11 +147,11 @@ std::string results_cards(const RunFolder& run) {
   } else if (run.has_log) {
     out += card("steps logged", "0", "the log holds no training step");
   }
-  const EvalRow* best = nullptr;
-  for (const EvalRow& e : run.evals)
+  const EvalResultRow* best = nullptr;
+  for (const EvalResultRow& e : run.evals)
     if (finite(e.eval_loss) && (!best || e.eval_loss < best->eval_loss)) best = &e;
   if (!run.evals.empty()) {
-    const EvalRow& last = run.evals.back();
+    const EvalResultRow& last = run.evals.back();
     out += card("final validation loss", fixed(last.eval_loss, 4),
                 "step " + thousands(last.step) + ", perplexity " + short_number(last.eval_perplexity, 4));
   }
@@ -180,7 +180,7 @@ std::string training_section(const RunFolder& run) {
   std::string charts;
   ChartSeries train = step_series(run, "train loss", kTrainColor, &StepRow::loss);
   ChartSeries eval{"validation loss", kEvalColor, {}, {}, true};
-  for (const EvalRow& e : run.evals) {
+  for (const EvalResultRow& e : run.evals) {
     eval.x.push_back(double(e.step));
     eval.y.push_back(e.eval_loss);
   }

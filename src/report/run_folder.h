@@ -28,7 +28,7 @@ struct StepRow {
   double tokens_per_second = kNoValue, peak_memory_mb = kNoValue;
 };
 
-struct EvalRow {
+struct EvalResultRow {
   int64_t step = 0;
   double eval_loss = kNoValue, eval_perplexity = kNoValue;
 };
@@ -56,7 +56,7 @@ struct RunFolder {
   std::filesystem::path dir;
   bool has_log = false;
   std::vector<StepRow> steps;  // by step; a step logged twice (resumed run) keeps its last line
-  std::vector<EvalRow> evals;
+  std::vector<EvalResultRow> evals;
   std::optional<std::string> config_text;                   // train_config.yaml as written
   std::vector<std::pair<std::string, std::string>> config;  // its top-level keys, values as text
   std::optional<DataReport> data;

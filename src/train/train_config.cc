@@ -1,3 +1,4 @@
+#include <charconv>
 #include "train/train_config.h"
 
 #include <yaml-cpp/yaml.h>
@@ -131,6 +132,15 @@ void apply_yaml_config(TrainConfig& c, const std::filesystem::path& path) {
   }
 }
 
+namespace {
+// The shortest text that reads back as the same double ("0.0003", not yaml-cpp's 17-digit "0.00029999999999999997").
+std::string shortest(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+}  // namespace
+
 std::string to_yaml(const TrainConfig& c) {
   YAML::Emitter e;
   e << YAML::BeginMap;
@@ -138,29 +148,29 @@ std::string to_yaml(const TrainConfig& c) {
   e << YAML::Key << "data" << YAML::Value << c.data;
   e << YAML::Key << "data_format" << YAML::Value << c.data_format;
   if (!c.validation_data.empty()) e << YAML::Key << "validation_data" << YAML::Value << c.validation_data;
-  e << YAML::Key << "validation_split" << YAML::Value << c.validation_split;
+  e << YAML::Key << "validation_split" << YAML::Value << YAML::Load(shortest(c.validation_split));
   e << YAML::Key << "shuffle" << YAML::Value << c.shuffle;
   if (!c.init_adapter.empty()) e << YAML::Key << "init_adapter" << YAML::Value << c.init_adapter;
   e << YAML::Key << "quant" << YAML::Value << c.quant;
   e << YAML::Key << "gradient_checkpointing" << YAML::Value << c.gradient_checkpointing;
   e << YAML::Key << "bf16" << YAML::Value << c.bf16;
   e << YAML::Key << "early_stopping_patience" << YAML::Value << c.early_stopping_patience;
-  e << YAML::Key << "early_stopping_threshold" << YAML::Value << c.early_stopping_threshold;
+  e << YAML::Key << "early_stopping_threshold" << YAML::Value << YAML::Load(shortest(c.early_stopping_threshold));
   e << YAML::Key << "output_dir" << YAML::Value << c.output_dir;
-  e << YAML::Key << "learning_rate" << YAML::Value << c.learning_rate;
+  e << YAML::Key << "learning_rate" << YAML::Value << YAML::Load(shortest(c.learning_rate));
   e << YAML::Key << "lr_scheduler_type" << YAML::Value << c.lr_scheduler_type;
   e << YAML::Key << "warmup_steps" << YAML::Value << c.warmup_steps;
-  e << YAML::Key << "warmup_ratio" << YAML::Value << c.warmup_ratio;
+  e << YAML::Key << "warmup_ratio" << YAML::Value << YAML::Load(shortest(c.warmup_ratio));
   e << YAML::Key << "max_steps" << YAML::Value << c.max_steps;
-  e << YAML::Key << "num_train_epochs" << YAML::Value << c.num_train_epochs;
+  e << YAML::Key << "num_train_epochs" << YAML::Value << YAML::Load(shortest(c.num_train_epochs));
   e << YAML::Key << "per_device_train_batch_size" << YAML::Value << c.per_device_train_batch_size;
   e << YAML::Key << "per_device_eval_batch_size" << YAML::Value << c.per_device_eval_batch_size;
   e << YAML::Key << "gradient_accumulation_steps" << YAML::Value << c.gradient_accumulation_steps;
-  e << YAML::Key << "weight_decay" << YAML::Value << c.weight_decay;
-  e << YAML::Key << "adam_beta1" << YAML::Value << c.adam_beta1;
-  e << YAML::Key << "adam_beta2" << YAML::Value << c.adam_beta2;
-  e << YAML::Key << "adam_epsilon" << YAML::Value << c.adam_epsilon;
-  e << YAML::Key << "max_grad_norm" << YAML::Value << c.max_grad_norm;
+  e << YAML::Key << "weight_decay" << YAML::Value << YAML::Load(shortest(c.weight_decay));
+  e << YAML::Key << "adam_beta1" << YAML::Value << YAML::Load(shortest(c.adam_beta1));
+  e << YAML::Key << "adam_beta2" << YAML::Value << YAML::Load(shortest(c.adam_beta2));
+  e << YAML::Key << "adam_epsilon" << YAML::Value << YAML::Load(shortest(c.adam_epsilon));
+  e << YAML::Key << "max_grad_norm" << YAML::Value << YAML::Load(shortest(c.max_grad_norm));
   e << YAML::Key << "optim" << YAML::Value << c.optim;
   e << YAML::Key << "max_seq_length" << YAML::Value << c.max_seq_length;
   e << YAML::Key << "seed" << YAML::Value << c.seed;
@@ -169,8 +179,8 @@ std::string to_yaml(const TrainConfig& c) {
   e << YAML::Key << "save_steps" << YAML::Value << c.save_steps;
   e << YAML::Key << "save_total_limit" << YAML::Value << c.save_total_limit;
   e << YAML::Key << "r" << YAML::Value << c.lora.r;
-  e << YAML::Key << "lora_alpha" << YAML::Value << c.lora.alpha;
-  e << YAML::Key << "lora_dropout" << YAML::Value << c.lora.dropout;
+  e << YAML::Key << "lora_alpha" << YAML::Value << YAML::Load(shortest(c.lora.alpha));
+  e << YAML::Key << "lora_dropout" << YAML::Value << YAML::Load(shortest(c.lora.dropout));
   e << YAML::Key << "use_rslora" << YAML::Value << c.lora.use_rslora;
   if (c.lora.target_regex)
     e << YAML::Key << "target_modules" << YAML::Value << *c.lora.target_regex;

@@ -30,6 +30,13 @@ TEST(CliDemo, TrainsTheRealModelBrieflyAndSavesTheAdapter) {
   EXPECT_NE(r.out.find("  after:"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
+  // A run folder like `scitune train` makes, with its report.
+  EXPECT_TRUE(fs::exists(out / "train_log.jsonl"));
+  EXPECT_TRUE(fs::exists(out / "train_config.yaml"));
+  EXPECT_TRUE(fs::exists(out / "eval/eval_results.jsonl"));
+  EXPECT_TRUE(fs::exists(out / "eval/compare.jsonl"));
+  EXPECT_TRUE(fs::exists(out / "report.html"));
+  EXPECT_NE(r.out.find("report: "), std::string::npos) << r.out;
   fs::remove_all(out);
 }
 
