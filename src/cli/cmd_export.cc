@@ -9,9 +9,11 @@
 #include "export/export_base.h"
 #include "export/gguf_export.h"
 #include "export/hf_export.h"
+#include "export/imatrix.h"
 #include "export/lora_export.h"
 #include "export/model_card.h"
 #include "export/staged_output.h"
+#include "quant/quants_imatrix.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -68,9 +70,8 @@ void write_card(const ExportBase& base, const StagedOutput& out, const std::stri
 }
 
 void run_export(const ExportOptions& o) {
-  if (!o.imatrix.empty())
-    fail("--imatrix: importance-matrix quantisation is not implemented yet; quantise without it, or run "
-         "llama-quantize --imatrix on the f16/f32 GGUF this command writes");
+  if (!o.imatrix.empty() && o.format != "gguf")
+    fail("--imatrix: only --format gguf quantises with an importance matrix, not --format " + o.format);
   ExportBase base = ExportBase::open(o.model);
   if (!o.adapter.empty()) base.attach_adapter(o.adapter);
   const std::optional<fs::path> tokenizer = o.tokenizer.empty() ? std::nullopt : std::optional<fs::path>(o.tokenizer);
@@ -117,8 +118,19 @@ void run_export(const ExportOptions& o) {
   } else if (o.format == "gguf") {
     const auto ft = parse_gguf_file_type(o.quant);
     if (!ft) fail("--quant: unknown GGUF type \"" + o.quant + "\" (expected one of " + std::string(kGgufFileTypeNames) + ")");
+    std::shared_ptr<const ImportanceMatrix> imatrix;
+    if (!o.imatrix.empty()) {
+      if (!quant_uses_importance(ft->default_type))
+        fail("--imatrix: --quant " + o.quant + " has no use for an importance matrix (ggml ignores it for f32, f16, "
+             "bf16 and q8_0); it applies to q4_0, q4_1, q5_0, q5_1, q4_k_m, q5_k_m and q6_k");
+      try {
+        imatrix = std::make_shared<const ImportanceMatrix>(read_imatrix(o.imatrix));
+      } catch (const UserError& e) {
+        fail(std::string("--imatrix: ") + e.what());
+      }
+    }
     ProgressBar* bar_ptr = nullptr;
-    GgufExportPlan plan = plan_gguf_export(base, {*ft, o.name, tokenizer}, [&](uint64_t n) {
+    GgufExportPlan plan = plan_gguf_export(base, {*ft, o.name, tokenizer, imatrix}, [&](uint64_t n) {
       if (bar_ptr) bar_ptr->update(n);
     });
     uint64_t data_bytes = 0;
@@ -145,10 +157,11 @@ void run_export(const ExportOptions& o) {
     for (const auto& t : plan.tensors) ++counts[std::string(ggml_info(t.type).name)];
     std::string types;
     for (const auto& [t, n] : counts) types += (types.empty() ? "" : ", ") + std::to_string(n) + " " + t;
-    std::printf("wrote %s: %zu tensors (%s)%s\n", (out.target() / file).c_str(), plan.tensors.size(), types.c_str(),
+    std::printf("wrote %s: %zu tensors (%s)%s%s\n", (out.target() / file).c_str(), plan.tensors.size(), types.c_str(),
                 plan.fallbacks ? (", " + std::to_string(plan.fallbacks) +
                                   " fell back from a K-quant: row length not a multiple of 256").c_str()
-                               : "");
+                               : "",
+                imatrix ? (", " + std::to_string(plan.imatrix_tensors) + " quantised with the imatrix").c_str() : "");
   } else {
     fail("--format: expected peft, merged, gguf or gguf-lora, got \"" + o.format + "\"");
   }
@@ -167,7 +180,8 @@ void register_export(CLI::App& app) {
   cmd->add_option("--quant", o->quant, "gguf: " + std::string(kGgufFileTypeNames) + " (default f16)");
   cmd->add_option("--dtype", o->dtype, "merged: f32 | f16 | bf16 (default bf16); gguf-lora: f32 | f16 | bf16 (default f32)");
   cmd->add_flag("--ollama", o->ollama, "gguf: also write a Modelfile for `ollama create`");
-  cmd->add_option("--imatrix", o->imatrix, "Importance matrix for low-bit types (not implemented yet)");
+  cmd->add_option("--imatrix", o->imatrix, "gguf: importance matrix from llama-imatrix (GGUF or legacy .dat), "
+                  "used as llama-quantize --imatrix uses it");
   cmd->add_option("--tokenizer", o->tokenizer, "Folder with tokenizer files, when the base has none");
   cmd->add_option("--name", o->name, "Model name (general.name, file names)");
   cmd->add_option("--max-shard-size", o->max_shard, "merged: largest safetensors shard (default 5GB)");

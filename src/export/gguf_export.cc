@@ -7,6 +7,7 @@
 #include "kernels/cpu/thread_pool.h"
 #include "model/gguf_model.h"
 #include "quant/quants.h"
+#include "quant/quants_imatrix.h"
 #include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/mapped_file.h"
@@ -161,6 +162,29 @@ fs::path hf_tokenizer_path(const ExportBase& base, const GgufExportOptions& o) {
        "vocabulary: pass --tokenizer DIR");
 }
 
+// llama-quantize's --imatrix keys (tools/quantize/quantize.cpp, set as KV overrides after general.file_type).
+// Its override buffers hold 127 bytes of a string, so longer paths and dataset names are cut there.
+void add_imatrix_keys(GgufWriter& w, const ImportanceMatrix& im) {
+  w.add("quantize.imatrix.file", GgufValue::str(im.source.substr(0, 127)));
+  if (!im.datasets.empty()) w.add("quantize.imatrix.dataset", GgufValue::str(im.datasets[0].substr(0, 127)));
+  w.add("quantize.imatrix.entries_count", GgufValue::u32(static_cast<uint32_t>(im.entries.size())));
+  if (im.chunk_count > 0) w.add("quantize.imatrix.chunks_count", GgufValue::u32(im.chunk_count));
+}
+
+// The importance vector llama-quantize hands to ggml_quantize_chunk for a tensor it converts: the entry of the
+// same name, which must have one value per column (ne[0] x experts); a size mismatch is fatal there except for
+// token_embd.weight, which is then quantised without. No entry: none.
+const std::vector<float>* importance_for(const ImportanceMatrix& im, const GgufTensorPlan& t) {
+  const std::vector<float>* v = im.find(t.name);
+  if (!v || t.type == GgmlType::F32) return nullptr;
+  uint64_t want = t.ne[0];
+  for (size_t i = 2; i < t.ne.size(); ++i) want *= t.ne[i];
+  if (v->size() == want) return v;
+  if (t.name == "token_embd.weight") return nullptr;
+  fail(im.source + ": tensor \"" + t.name + "\" has " + std::to_string(v->size()) + " importance values but " +
+       std::to_string(want) + " columns; the imatrix was made for another model");
+}
+
 }  // namespace
 
 GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions& o,
@@ -209,7 +233,7 @@ GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions&
   }
   std::stable_sort(plan.tensors.begin(), plan.tensors.end(),
                    [](const GgufTensorPlan& a, const GgufTensorPlan& b) { return llama_tensor_order_less(a.name, b.name); });
-  plan_gguf_types(o.type, plan.tensors);
+  plan_gguf_types(o.type, plan.tensors, o.imatrix != nullptr);
   bool any_quantised = false;
   for (const auto& t : plan.tensors) {
     any_quantised |= ggml_info(t.type).quantized;
@@ -217,12 +241,17 @@ GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions&
   }
   if (any_quantised) w.add("general.quantization_version", GgufValue::u32(2));
   w.add("general.file_type", GgufValue::u32(o.type.ftype));
+  if (o.imatrix) add_imatrix_keys(w, *o.imatrix);
 
   auto done = std::make_shared<uint64_t>(0);
   for (const GgufTensorPlan& t : plan.tensors) {
     const TensorDesc d = by_name.at(t.name);
     const GgmlType type = t.type;
-    w.add_tensor(t.name, type, t.ne, [&base, d, type, done, progress](GgufTensorSink& sink) {
+    const std::vector<float>* importance = o.imatrix ? importance_for(*o.imatrix, t) : nullptr;
+    plan.imatrix_tensors += importance && quant_uses_importance(type);
+    // `keep` holds the imatrix that `importance` points into until the file is written.
+    w.add_tensor(t.name, type, t.ne, [&base, d, type, done, progress, keep = o.imatrix,
+                                      importance](GgufTensorSink& sink) {
       const int64_t cols = row_length(d), rows = row_count(d);
       const size_t row_bytes = ggml_row_size(type, static_cast<uint64_t>(cols));
       const int64_t band = std::max<int64_t>(1, (int64_t{1} << 22) / cols);  // ~16 MiB of fp32 per band
@@ -233,7 +262,8 @@ GgufExportPlan plan_gguf_export(const ExportBase& base, const GgufExportOptions&
         base.read_rows(d, r0, n, std::span<float>(x.data(), static_cast<size_t>(n * cols)), true);
         ThreadPool::global().parallel_for(n, [&](int64_t a, int64_t b) {
           for (int64_t r = a; r < b; ++r)
-            quantize_row(type, x.data() + r * cols, q.data() + static_cast<size_t>(r) * row_bytes, cols);
+            quantize_row_weighted(type, x.data() + r * cols, q.data() + static_cast<size_t>(r) * row_bytes, cols,
+                                  importance ? importance->data() : nullptr);
         });
         sink.write(std::span<const uint8_t>(q.data(), static_cast<size_t>(n) * row_bytes));
         *done += static_cast<uint64_t>(n) * row_bytes;

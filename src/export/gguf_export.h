@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "export/export_base.h"
 #include "export/gguf_types.h"
+#include "export/imatrix.h"
 #include "io/gguf_writer.h"
 
 namespace scitune {
@@ -18,6 +20,9 @@ struct GgufExportOptions {
   GgufFileType type = *parse_gguf_file_type("f16");
   std::string name;                          // general.name; empty: the base's name
   std::optional<std::filesystem::path> tokenizer;  // HF base: tokenizer folder/file if not in the base folder
+  // llama-quantize --imatrix: tensors with an entry are quantised weighted by it (quants_imatrix.h), the type
+  // mix takes has_imatrix, and the quantize.imatrix.* keys are written. Null: the reference quantizers.
+  std::shared_ptr<const ImportanceMatrix> imatrix = nullptr;
 };
 
 struct GgufExportPlan {
@@ -25,6 +30,7 @@ struct GgufExportPlan {
   std::vector<GgufTensorPlan> tensors;
   uint64_t file_bytes = 0;
   int fallbacks = 0;
+  int imatrix_tensors = 0;  // tensors quantised with an importance vector
 };
 
 // Throws UserError when llama.cpp's gemma3 loader could not express the model (it hard-codes the sliding

@@ -57,7 +57,7 @@ bool llama_tensor_order_less(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-void plan_gguf_types(const GgufFileType& ft, std::vector<GgufTensorPlan>& tensors) {
+void plan_gguf_types(const GgufFileType& ft, std::vector<GgufTensorPlan>& tensors, bool has_imatrix) {
   std::vector<size_t> order(tensors.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -95,6 +95,9 @@ void plan_gguf_types(const GgufFileType& ft, std::vector<GgufTensorPlan>& tensor
     } else if (contains(t.name, "ffn_down")) {
       if ((ft.mix == GgufFileType::Mix::kQ4KM || ft.mix == GgufFileType::Mix::kQ5KM) && use_more_bits(i_ffn_down, n_layers))
         type = GgmlType::Q6_K;
+      else if (has_imatrix && ft.mix == GgufFileType::Mix::kNone && i_ffn_down < n_layers / 8 &&
+               (type == GgmlType::Q4_0 || type == GgmlType::Q5_0))
+        type = type == GgmlType::Q4_0 ? GgmlType::Q4_1 : GgmlType::Q5_1;
       ++i_ffn_down;
     }
     t.type = fallback(type, t.ne[0], &t.fell_back);

@@ -34,7 +34,9 @@ struct GgufTensorPlan {
 // Fills in `type` for every tensor. 1-D tensors and *_norm.weight stay F32 (as the converter writes them);
 // tied embeddings (no output.weight) are treated as the output tensor, as llama-quantize does. The layer
 // counters of the attn_v / ffn_down rules run in llama.cpp's tensor order (by layer number, then name).
-void plan_gguf_types(const GgufFileType& ft, std::vector<GgufTensorPlan>& tensors);
+// has_imatrix: llama-quantize was given an importance matrix, which turns Q4_0/Q5_0 files' ffn_down in the
+// first n_layer/8 layers into Q4_1/Q5_1 (its guard against those layers going astray).
+void plan_gguf_types(const GgufFileType& ft, std::vector<GgufTensorPlan>& tensors, bool has_imatrix = false);
 
 // llama.cpp's tensor order: tensors outside the layer stack first, then by layer number, each group by name.
 bool llama_tensor_order_less(const std::string& a, const std::string& b);

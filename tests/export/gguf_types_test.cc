@@ -81,9 +81,13 @@ TEST(GgufTypes, FourBShapeKeepsKQuants) {
   EXPECT_EQ(by["blk.6.ffn_down.weight"], GgmlType::Q6_K);  // (6 - 4) % 3 == 2
   EXPECT_EQ(by["blk.0.attn_norm.weight"], GgmlType::F32);
   // Q4_0 file: the tied output gets Q6_K, not Q4_0 (llama-quantize's output rule).
-  for (const auto& t : plan_for(*preset("gemma3-4b"), "q4_0"))
-    if (t.name == "token_embd.weight") EXPECT_EQ(t.type, GgmlType::Q6_K);
-    else if (t.ne.size() == 2) EXPECT_EQ(t.type, GgmlType::Q4_0) << t.name;
+  for (const auto& t : plan_for(*preset("gemma3-4b"), "q4_0")) {
+    if (t.name == "token_embd.weight") {
+      EXPECT_EQ(t.type, GgmlType::Q6_K);
+    } else if (t.ne.size() == 2) {
+      EXPECT_EQ(t.type, GgmlType::Q4_0) << t.name;
+    }
+  }
 }
 
 TEST(GgufTypes, OrderIsLlamaCpps) {
