@@ -38,16 +38,19 @@ print(f"| --batch {b} | {t1 - t0:.1f} | {int(n) / float(secs):.2f} | {int(toks) 
 PY
 done
 TEXT=tests/golden/llama/public_domain_en.txt
-t0=$(date +%s.%N); "$S" -q perplexity --model "$M" --file "$TEXT" --ctx 512 >/dev/null 2>&1; t1=$(date +%s.%N)
-lt=$(oracle llama-perplexity -m "/work/${REL}/real.gguf" -f "$TEXT" -c 512 -t 2 2>&1 |
-       sed -n 's/.*prompt eval time = *\([0-9.]*\) ms \/ *\([0-9]*\) tokens.*/\1 \2/p' | tail -1)
-python3 - "$t0" "$t1" "$lt" <<'PY'
-import sys
-ours_s = float(sys.argv[2]) - float(sys.argv[1]); ms, n = sys.argv[3].split(); n = int(n)
-scored = n  # llama-perplexity evaluates every token of its chunks; ours runs the same chunks
+# Whole commands on both sides (model load included): llama-perplexity no longer prints its eval time alone.
+t0=$(date +%s.%N); ours=$("$S" perplexity --model "$M" --file "$TEXT" --ctx 512 2>&1 | grep "Final estimate"); t1=$(date +%s.%N)
+t2=$(date +%s.%N); theirs=$(oracle llama-perplexity -m "/work/${REL}/real.gguf" -f "$TEXT" -c 512 -t 2 2>&1 | grep "Final estimate"); t3=$(date +%s.%N)
+n=$("$S" -q tokenize --tokenizer "$M" --add-bos < "$TEXT" | wc -w)
+python3 - "$t0" "$t1" "$t2" "$t3" "$n" "$ours" "$theirs" <<'PY'
+import re, sys
+t0, t1, t2, t3 = map(float, sys.argv[1:5]); n = int(sys.argv[5])
+chunks = n // 512; tokens = chunks * 512
+ppl = lambda s: re.search(r"PPL = ([0-9.]+)", s).group(1)
 print()
-print("| perplexity, ctx 512, same GGUF and text | tokens | seconds | tok/s |")
+print(f"| perplexity, ctx 512, {chunks} chunks ({tokens} tokens), same GGUF and text | seconds (whole command) | tok/s | PPL |")
 print("|---|---|---|---|")
-print(f"| llama-perplexity (prompt eval) | {n} | {float(ms)/1000:.1f} | {n / (float(ms)/1000):.0f} |")
-print(f"| scitune perplexity (whole command, incl. load) | {n} | {ours_s:.1f} | {n / ours_s:.0f} |")
+print(f"| llama-perplexity | {t3 - t2:.1f} | {tokens / (t3 - t2):.0f} | {ppl(sys.argv[7])} |")
+print(f"| scitune perplexity | {t1 - t0:.1f} | {tokens / (t1 - t0):.0f} | {ppl(sys.argv[6])} |")
+print(f"ratio (ours / llama.cpp tok/s): {(t3 - t2) / (t1 - t0):.2f}")
 PY

@@ -193,7 +193,7 @@ void run_demo(const DemoOptions& o) {
   write_file_atomic(run / "train_config.yaml", to_yaml(cfg), Overwrite::kYes);
 
   const EvalLog before = trainer.evaluate();
-  log_line({{"step", 0}, {"eval_loss", before.eval_loss}, {"eval_perplexity", before.eval_perplexity}});
+  log_line(log_json(before));
   std::printf("held-out loss before training: %.3f (perplexity %.1f)\n", before.eval_loss, before.eval_perplexity);
   std::vector<std::string> questions, references;
   for (size_t i = n_train; i < pairs.size(); ++i) {
@@ -212,13 +212,7 @@ void run_demo(const DemoOptions& o) {
     const bool lines = !ProgressBar::enabled() && verbosity() > 0;
     while (!trainer.done()) {
       const StepLog s = trainer.train_step();
-      log_line({{"step", s.step},
-                {"epoch", s.epoch},
-                {"loss", s.loss},
-                {"learning_rate", s.learning_rate},
-                {"grad_norm", s.grad_norm},
-                {"tokens_per_second", s.tokens_per_second},
-                {"peak_memory_mb", s.peak_memory_mb}});
+      log_line(log_json(s));
       char buf[160];
       std::snprintf(buf, sizeof buf, "loss %.3f  lr %.1e  %.0f tok/s", s.loss, s.learning_rate, s.tokens_per_second);
       bar.update(static_cast<uint64_t>(s.step), buf);
@@ -229,7 +223,7 @@ void run_demo(const DemoOptions& o) {
     bar.finish();
   }
   const EvalLog after = trainer.evaluate();
-  log_line({{"step", trainer.state().global_step}, {"eval_loss", after.eval_loss}, {"eval_perplexity", after.eval_perplexity}});
+  log_line(log_json(after));
   std::printf("\nheld-out loss: %.3f before -> %.3f after training (perplexity %.1f -> %.1f)\n", before.eval_loss,
               after.eval_loss, before.eval_perplexity, after.eval_perplexity);
 

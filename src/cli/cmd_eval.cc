@@ -3,6 +3,8 @@
 // answers scored with SQuAD EM / token F1 and ROUGE-L, per split and per source, with bootstrap 95% intervals.
 // Writes OUT/eval_results.jsonl (one row per split x source) and OUT/predictions.jsonl; the same command twice
 // gives byte-identical files (timings are printed, not written).
+// A plain .txt file is scored as llama-perplexity scores it (eval/perplexity.h, --ctx), so the perplexity
+// compares with llama.cpp's on the same GGUF and text.
 // --benchmark scifact|pubmedqa|qasa --file F runs a ScholarQABench single-paper task instead (eval/benchmarks.h):
 // OpenScholar's gold-context prompts, the benchmark's own metric (accuracy or ROUGE-L), a bootstrap interval.
 #include <cstdio>
@@ -16,6 +18,9 @@
 #include "data/prepare.h"
 #include "eval/benchmarks.h"
 #include "eval/evaluate.h"
+#include "eval/perplexity.h"
+#include <fstream>
+#include <iterator>
 #include "model/generate_batch.h"
 #include "tokenizer/chat_template.h"
 #include "util/atomic_file.h"
@@ -30,7 +35,7 @@ namespace fs = std::filesystem;
 
 struct EvalArgs {
   std::string model, adapter, tokenizer, data, splits, out, benchmark, file;
-  int64_t batch = 8, max_new_tokens = 256, limit = -1, max_seq_length = 1024, top_k = 64;
+  int64_t batch = 8, max_new_tokens = 256, limit = -1, max_seq_length = 1024, top_k = 64, ctx = 512;
   double temperature = 1.0, top_p = 0.95;
   uint64_t seed = 0;
   bool no_generate = false, sample = false, force = false, no_stem = false;
@@ -162,23 +167,6 @@ void run_eval(const EvalArgs& a) {
       fail((out / f).string() + ": already exists (refusing to overwrite; pass --force or --out DIR)");
   auto session = open_model_session(a.model, a.tokenizer, a.adapter);
   EvalSettings s;
-  if (!a.benchmark.empty()) {
-    s.max_new_tokens = a.max_new_tokens;
-    s.stop_ids = session->stop_ids();
-    s.vocab_limit = session->vocab_limit();
-    s.sampling.do_sample = a.sample;
-    s.sampling.temperature = a.temperature;
-    s.sampling.top_k = a.top_k;
-    s.sampling.top_p = a.top_p;
-    s.sampling.seed = a.seed;
-    s.bootstrap_seed = a.seed;
-    check_sampling_options(s.sampling, "eval");
-    return run_benchmark(a, *session, s, out);
-  }
-  const auto splits = load_splits(a, session->tok);
-  for (const auto& [name, ex] : splits)
-    for (const TokenizedExample& e : ex) session->check_ids(e.input_ids, e.source);
-
   s.batch_size = a.batch;
   s.generate = !a.no_generate;
   s.max_new_tokens = a.max_new_tokens;
@@ -192,6 +180,31 @@ void run_eval(const EvalArgs& a) {
   s.sampling.seed = a.seed;
   s.bootstrap_seed = a.seed;
   check_sampling_options(s.sampling, "eval");
+  if (!a.benchmark.empty()) return run_benchmark(a, *session, s, out);
+  if (fs::path(a.data).extension() == ".txt") {  // plain text: llama-perplexity's method
+    std::ifstream in(a.data, std::ios::binary);
+    if (!in) fail(a.data + ": cannot open");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    const std::vector<int32_t> ids = session->tok.encode(text, /*add_special_tokens=*/true);
+    session->check_ids(ids, a.data);
+    const PerplexityResult p = llama_perplexity(session->net, ids, a.ctx, 1, 0, chunk_bos(session->tok));
+    nlohmann::ordered_json row{{"split", "text"},       {"source", fs::path(a.data).filename().string()},
+                               {"examples", p.chunks},   {"tokens", p.scored},
+                               {"loss", p.mean_nll},     {"perplexity", p.ppl},
+                               {"perplexity_error", p.ppl_error}, {"method", "llama-perplexity, ctx " + std::to_string(a.ctx)}};
+    std::printf("text %s: %lld chunks of %lld, %lld tokens scored: loss %.4f, perplexity %.4f +/- %.5f\n",
+                a.data.c_str(), static_cast<long long>(p.chunks), static_cast<long long>(a.ctx),
+                static_cast<long long>(p.scored), p.mean_nll, p.ppl, p.ppl_error);
+    fs::create_directories(out);
+    write_file_atomic(out / "eval_results.jsonl", row.dump() + "\n", a.force ? Overwrite::kYes : Overwrite::kNo);
+    write_file_atomic(out / "predictions.jsonl", "", a.force ? Overwrite::kYes : Overwrite::kNo);
+    return;
+  }
+  const auto splits = load_splits(a, session->tok);
+  for (const auto& [name, ex] : splits)
+    for (const TokenizedExample& e : ex) session->check_ids(e.input_ids, e.source);
+
   Gemma3Lora scorer(session->weights.config, session->weights.weights, session->adapter.get());
 
   std::string rows, preds;
@@ -252,6 +265,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--top-k", a->top_k, "With --sample")->capture_default_str();
   cmd->add_option("--top-p", a->top_p, "With --sample")->capture_default_str();
   cmd->add_flag("--no-stem", a->no_stem, "ROUGE-L without the Porter stemmer");
+  cmd->add_option("--ctx", a->ctx, "Plain .txt data: tokens per chunk (llama-perplexity's -c)")->capture_default_str();
   cmd->add_option("--out", a->out, "Output folder (default: RUN_DIR/eval for RUN_DIR/adapter, else scitune-eval)");
   cmd->add_flag("--force", a->force, "Replace existing result files");
   cmd->callback([a] { run_eval(*a); });

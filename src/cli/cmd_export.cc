@@ -114,7 +114,7 @@ void run_export(const ExportOptions& o) {
     write_card(base, out, "merged (" + dt + ")");
     out.commit();
     std::printf("wrote %s: %d shard%s, %s of %s tensors\n", out.target().c_str(), shards, shards == 1 ? "" : "s",
-                human_size(bytes).c_str(), dt.c_str());
+                human_bytes(bytes).c_str(), dt.c_str());
   } else if (o.format == "gguf") {
     const auto ft = parse_gguf_file_type(o.quant);
     if (!ft) fail("--quant: unknown GGUF type \"" + o.quant + "\" (expected one of " + std::string(kGgufFileTypeNames) + ")");

@@ -13,6 +13,7 @@
 #include "model/gguf_model.h"
 #include "model/hf_folder.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace scitune::cli {
 
@@ -25,16 +26,6 @@ struct InspectOptions {
   size_t max_array = 8;
   bool no_tensors = false;
 };
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", v, units[u]);
-  return buf;
-}
 
 std::string human_count(uint64_t n) {
   char buf[32];

@@ -110,7 +110,7 @@ Data load_data(const TrainConfig& c, const Tokenizer& tok) {
   return d;
 }
 
-void append_line(const fs::path& path, const nlohmann::json& j) {
+void append_line(const fs::path& path, const nlohmann::ordered_json& j) {
   std::FILE* f = std::fopen(path.c_str(), "a");
   if (!f) fail(path.string() + ": cannot append (" + std::strerror(errno) + ")");
   const std::string s = j.dump() + "\n";
@@ -197,13 +197,7 @@ void run_train(TrainArgs& a) {
   bool stopped_early = false;
   while (!trainer.done()) {
     const StepLog s = trainer.train_step();
-    append_line(log_path, {{"step", s.step},
-                           {"epoch", s.epoch},
-                           {"loss", s.loss},
-                           {"learning_rate", s.learning_rate},
-                           {"grad_norm", s.grad_norm},
-                           {"tokens_per_second", s.tokens_per_second},
-                           {"peak_memory_mb", s.peak_memory_mb}});
+    append_line(log_path, log_json(s));
     char buf[200];
     std::snprintf(buf, sizeof buf, "loss %.4f  lr %.2e  grad %.3f  %.0f tok/s  %.0f MB", s.loss, s.learning_rate,
                   s.grad_norm, s.tokens_per_second, s.peak_memory_mb);
@@ -213,7 +207,7 @@ void run_train(TrainArgs& a) {
                   static_cast<long long>(trainer.total_steps()), buf);
     if (!data.validation.empty() && (s.step % eval_every == 0 || trainer.done())) {
       const EvalLog e = trainer.evaluate();
-      append_line(log_path, {{"step", e.step}, {"eval_loss", e.eval_loss}, {"eval_perplexity", e.eval_perplexity}});
+      append_line(log_path, log_json(e));
       const bool was_best = !trainer.state().has_best || e.eval_loss < trainer.state().best_eval_loss;
       stopped_early = trainer.record_eval(e);
       if (was_best) adapter.save(out / "best", Overwrite::kYes);

@@ -159,4 +159,9 @@ std::string rate_text(int64_t tokens, double seconds) {
   return buf;
 }
 
+int32_t chunk_bos(const Tokenizer& tok) {
+  const std::vector<int32_t> specials = tok.encode("", /*add_special_tokens=*/true);
+  return tok.bos_id() && !specials.empty() && specials.front() == *tok.bos_id() ? *tok.bos_id() : -1;
+}
+
 }  // namespace scitune::cli

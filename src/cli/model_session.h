@@ -77,6 +77,9 @@ class InterruptScope {
   std::unique_ptr<Saved> saved_;
 };
 
+// The BOS llama-perplexity puts first in every chunk when the tokenizer adds one (Gemma does), else -1.
+int32_t chunk_bos(const Tokenizer& tok);
+
 // "12 tokens in 0.50 s (24.0 tok/s)".
 std::string rate_text(int64_t tokens, double seconds);
 

@@ -7,20 +7,11 @@
 #include <string>
 
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace scitune {
 
 namespace fs = std::filesystem;
-
-std::string human_size(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", v, units[u]);
-  return buf;
-}
 
 StagedOutput::StagedOutput(fs::path target, bool force, uint64_t bytes_needed) : target_(std::move(target)) {
   std::error_code ec;
@@ -33,8 +24,8 @@ StagedOutput::StagedOutput(fs::path target, bool force, uint64_t bytes_needed) :
   const fs::space_info space = fs::space(parent, ec);
   const uint64_t want = bytes_needed + bytes_needed / 100;
   if (!ec && space.available < want)
-    fail(parent.string() + ": not enough free disk space for this export (needs about " + human_size(want) +
-         ", " + human_size(space.available) + " free)");
+    fail(parent.string() + ": not enough free disk space for this export (needs about " + human_bytes(want) +
+         ", " + human_bytes(space.available) + " free)");
   staging_ = parent / ("." + target_.filename().string() + ".partial-" + std::to_string(::getpid()));
   fs::remove_all(staging_, ec);
   fs::create_directory(staging_, ec);

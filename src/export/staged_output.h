@@ -24,7 +24,4 @@ class StagedOutput {
   bool committed_ = false;
 };
 
-// "1.23 GiB"
-std::string human_size(uint64_t bytes);
-
 }  // namespace scitune

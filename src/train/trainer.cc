@@ -245,4 +245,18 @@ void Trainer::load_checkpoint(const std::string& dir) {
   order_epoch_ = -1;
 }
 
+nlohmann::ordered_json log_json(const StepLog& s) {
+  return {{"step", s.step},
+          {"epoch", s.epoch},
+          {"loss", s.loss},
+          {"learning_rate", s.learning_rate},
+          {"grad_norm", s.grad_norm},
+          {"tokens_per_second", s.tokens_per_second},
+          {"peak_memory_mb", s.peak_memory_mb}};
+}
+
+nlohmann::ordered_json log_json(const EvalLog& e) {
+  return {{"step", e.step}, {"eval_loss", e.eval_loss}, {"eval_perplexity", e.eval_perplexity}};
+}
+
 }  // namespace scitune

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "data/example.h"
 #include "train/gemma3_lora.h"
 #include "train/optimizer.h"
@@ -33,6 +35,10 @@ struct EvalLog {
   double eval_loss = 0, eval_perplexity = 0;
   int64_t eval_tokens = 0;
 };
+
+// One train_log.jsonl line, with the keys HF Trainer's log uses (train and demo write the same).
+nlohmann::ordered_json log_json(const StepLog& s);
+nlohmann::ordered_json log_json(const EvalLog& e);
 
 struct TrainState {
   int64_t global_step = 0;

@@ -26,6 +26,9 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
+// "1.23 GiB", "512 B": byte counts for people.
+std::string human_bytes(uint64_t n);
+
 // Verbosity shared by the CLI and log lines: 0 quiet, 1 normal, 2 verbose.
 int verbosity();
 void set_verbosity(int level);

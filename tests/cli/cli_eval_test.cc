@@ -150,6 +150,22 @@ TEST_F(CliEval, ScholarQaBenchTask) {
   EXPECT_EQ(r.rc, 1) << r.out;  // a SciFact file is not PubMedQA: its labels are named
 }
 
+TEST_F(CliEval, PlainTextIsScoredAsLlamaPerplexityDoes) {
+  std::ofstream(dir_ / "t.txt") << "We hold these truths to be self-evident, that all men are created equal, that they "
+                                   "are endowed by their Creator with certain unalienable Rights, that among these are "
+                                   "Life, Liberty and the pursuit of Happiness.\n";
+  auto r = testing::run_cli("-q eval --model " + model() + " --data " + (dir_ / "t.txt").string() + " --ctx 16 --out " +
+                            (dir_ / "o").string());
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto row = nlohmann::json::parse(read(dir_ / "o/eval_results.jsonl"));
+  const auto p = testing::run_cli("perplexity --model " + model() + " --file " + (dir_ / "t.txt").string() + " --ctx 16");
+  ASSERT_EQ(p.rc, 0) << p.out;
+  const size_t at = p.out.find("Final estimate: PPL = ");
+  ASSERT_NE(at, std::string::npos) << p.out;
+  EXPECT_NEAR(row["perplexity"].get<double>(), std::stod(p.out.substr(at + 22)), 1e-3);
+  EXPECT_EQ(row["split"], "text");
+}
+
 TEST_F(CliEval, BadInputIsNamed) {
   const std::string data = prepare();
   struct Case {
