@@ -3,6 +3,8 @@
 // and scores to the values the original Python code gives for the same records.
 #include "eval/benchmarks.h"
 
+#include "io/json_limits.h"
+
 #include <unicode/uchar.h>
 
 #include <cstddef>
@@ -402,42 +404,6 @@ std::vector<RawText> split_array(std::string_view text, size_t open, const std::
   return out;
 }
 
-// RFC 8259 JSON with at most 64 levels and no key twice in an object (nlohmann keeps the last silently).
-json parse_record(std::string_view text, const std::string& where) {
-  struct Frame {
-    bool is_object;
-    std::unordered_set<std::string> keys;
-  };
-  std::vector<Frame> frames;
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) -> bool {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (frames.size() >= 64) fail(where + ": JSON nested deeper than 64 levels");
-        frames.push_back({event == json::parse_event_t::object_start, {}});
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!frames.empty()) frames.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (!frames.empty() && !frames.back().keys.insert(key).second)
-          fail(where + ": duplicate key \"" + key + "\" in a JSON object (each key may appear once)");
-        break;
-      }
-      case json::parse_event_t::value:
-        break;
-    }
-    return true;
-  };
-  try {
-    return json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const json::exception& e) {
-    fail(where + ": invalid JSON: " + e.what());
-  }
-}
-
 std::string type_name(const json& v) {
   switch (v.type()) {
     case json::value_t::object:
@@ -666,7 +632,7 @@ std::vector<BenchmarkItem> load_benchmark(Benchmark benchmark, const std::filesy
   items.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
     const std::string where = name + ":" + std::to_string(raw[i].line);
-    items.push_back(read_item(benchmark, parse_record(raw[i].text, where), where, i));
+    items.push_back(read_item(benchmark, parse_json_strict(raw[i].text, where), where, i));
   }
   return items;
 }
