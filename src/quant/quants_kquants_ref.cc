@@ -1,21 +1,18 @@
 // Scalar reference K-quant quantizers (Q4_K, Q5_K, Q6_K, Q8_K), bit-exact with ggml's quantize_row_*_ref:
 // same scale search (make_qkx2_quants / make_qx_quants), same fp32 operation order, no FMA contraction.
+// Also defines the searches and block writers of quants_fit.h, which the weighted quantizers share.
 #include <cmath>
 #include <cstring>
 
 #include "quant/quants.h"
+#include "quant/quants_fit.h"
 #include "quant/quants_internal.h"
 #include "util/half.h"
 
 namespace scitune::quant::ref {
-namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-
-// Asymmetric quantisation x ~ scale * L + min (L in 0..nmax, min <= 0) minimising the weighted squared error
-// over nstep+1 candidate scales around nmax/(max - min). Returns the scale; *neg_min receives -min.
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* neg_min, uint8_t* Laux,
-                       float rmin, float rdelta, int nstep) {
+float make_qkx_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* neg_min, uint8_t* Laux,
+                      float rmin, float rdelta, int nstep) {
   float min = x[0], max = x[0];
   float sum_w = weights[0];
   float sum_x = sum_w * x[0];
@@ -27,7 +24,8 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
     sum_x += w * x[i];
   }
   if (min > 0) min = 0;
-  if (max == min) {
+  // make_qkx2_quants tests max == min, make_qkx3_quants max <= min: max < min cannot happen here, so both agree.
+  if (max <= min) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     *neg_min = -min;
     return 0.0f;
@@ -79,17 +77,8 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
   return scale;
 }
 
-// Symmetric quantisation x ~ scale * (L - nmax), L in 0..2*nmax-1, weights x^2 (ggml rmse_type 1, no imatrix),
-// trying 18 scales around -nmax/max and keeping the best weighted fit.
-float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
+float make_qx_quants(int n, int nmax, const float* x, int8_t* L, const float* qw) {
+  const auto [amax, max] = signed_abs_max(x, n);
   if (amax < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.0f;
@@ -100,7 +89,7 @@ float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
   for (int i = 0; i < n; ++i) {
     const int l = clamp_l(nearest_int(iscale * x[i]));
     L[i] = static_cast<int8_t>(l + nmax);
-    const float w = x[i] * x[i];
+    const float w = qw ? qw[i] : x[i] * x[i];
     const auto fl = static_cast<float>(l);
     sumlx += w * x[i] * fl;
     suml2 += w * fl * fl;
@@ -113,7 +102,7 @@ float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
     sumlx = suml2 = 0;
     for (int i = 0; i < n; ++i) {
       const int l = clamp_l(nearest_int(iscale * x[i]));
-      const float w = x[i] * x[i];
+      const float w = qw ? qw[i] : x[i] * x[i];
       const auto fl = static_cast<float>(l);
       sumlx += w * x[i] * fl;
       suml2 += w * fl * fl;
@@ -127,10 +116,41 @@ float make_qx_quants_rmse1(int n, int nmax, const float* x, int8_t* L) {
   return scale;
 }
 
-// Shared first half of Q4_K/Q5_K: per 32-value sub-block (scale, min) search, 6-bit packing of both and the
-// fp16 super-scales, then the final quants recomputed against the rounded scales.
-void quantize_kx_block(const float* x, int nmax, float rmin, int nstep, uint16_t* d_out, uint16_t* dmin_out,
-                       uint8_t* packed_scales, uint8_t* L) {
+namespace {
+
+// Q4_K/Q5_K scales into the block (6 bits each, k_scale_min's layout), fp16 super-scales, then the levels
+// recomputed against the rounded scales.
+void store_kx_scales(const float* x, int nmax, KxBlockFit* fit, uint16_t* d_out, uint16_t* dmin_out, uint8_t* packed) {
+  for (int j = 0; j < 8; ++j) {
+    const uint8_t ls = fit->ls[j], lm = fit->lm[j];
+    if (j < 4) {
+      packed[j] = ls;
+      packed[j + 4] = lm;
+    } else {
+      packed[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+      packed[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      packed[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+  *d_out = fp32_to_fp16(fit->d);
+  *dmin_out = fp32_to_fp16(fit->dmin);
+  const float d_all = fp16_to_fp32(*d_out), dmin_all = fp16_to_fp32(*dmin_out);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k_scale_min(j, packed, &sc, &m);
+    const float d = d_all * static_cast<float>(sc);
+    if (d == 0.0f) continue;  // keep the levels of the search
+    const float dm = dmin_all * static_cast<float>(m);
+    for (int ii = 0; ii < 32; ++ii) {
+      const int l = nearest_int((x[32 * j + ii] + dm) / d);
+      fit->L[32 * j + ii] = static_cast<uint8_t>(l < 0 ? 0 : (l > nmax ? nmax : l));
+    }
+  }
+}
+
+// Reference search of a Q4_K/Q5_K super-block: per 32-value sub-block (scale, min) fits weighted by
+// av_x + |x|, then both sets rounded to 6 bits against their largest value.
+void fit_kx_block(const float* x, int nmax, float rmin, int nstep, KxBlockFit* fit) {
   uint8_t Laux[32];
   float weights[32], mins[8], scales[8];
   float max_scale = 0, max_min = 0;
@@ -140,7 +160,7 @@ void quantize_kx_block(const float* x, int nmax, float rmin, int nstep, uint16_t
     for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
-    scales[j] = make_qkx2_quants(32, nmax, xs, weights, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep);
+    scales[j] = make_qkx_quants(32, nmax, xs, weights, fit->L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -149,131 +169,118 @@ void quantize_kx_block(const float* x, int nmax, float rmin, int nstep, uint16_t
   for (int j = 0; j < 8; ++j) {
     auto ls = static_cast<uint8_t>(nearest_int(inv_scale * scales[j]));
     auto lm = static_cast<uint8_t>(nearest_int(inv_min * mins[j]));
-    if (ls > 63) ls = 63;
-    if (lm > 63) lm = 63;
-    if (j < 4) {
-      packed_scales[j] = ls;
-      packed_scales[j + 4] = lm;
-    } else {
-      packed_scales[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
-      packed_scales[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
-      packed_scales[j] |= static_cast<uint8_t>((lm >> 4) << 6);
-    }
+    fit->ls[j] = ls > 63 ? 63 : ls;
+    fit->lm[j] = lm > 63 ? 63 : lm;
   }
-  *d_out = fp32_to_fp16(max_scale / 63.f);
-  *dmin_out = fp32_to_fp16(max_min / 63.f);
-  const float d_all = fp16_to_fp32(*d_out), dmin_all = fp16_to_fp32(*dmin_out);
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    k_scale_min(j, packed_scales, &sc, &m);
-    const float d = d_all * static_cast<float>(sc);
-    if (d == 0.0f) continue;  // keep the quants from the search
-    const float dm = dmin_all * static_cast<float>(m);
-    for (int ii = 0; ii < 32; ++ii) {
-      const int l = nearest_int((x[32 * j + ii] + dm) / d);
-      L[32 * j + ii] = static_cast<uint8_t>(l < 0 ? 0 : (l > nmax ? nmax : l));
-    }
-  }
+  fit->d = max_scale / 63.f;
+  fit->dmin = max_min / 63.f;
 }
 
 }  // namespace
 
+void store_q4_K_block(const float* x, KxBlockFit* fit, BlockQ4_K* y) {
+  store_kx_scales(x, 15, fit, &y->d, &y->dmin, y->scales);
+  const uint8_t* L = fit->L;
+  uint8_t* q = y->qs;
+  for (int j = 0; j < kQK_K; j += 64, q += 32)
+    for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+}
+
+void store_q5_K_block(const float* x, KxBlockFit* fit, BlockQ5_K* y) {
+  store_kx_scales(x, 31, fit, &y->d, &y->dmin, y->scales);
+  const uint8_t* L = fit->L;
+  std::memset(y->qh, 0, sizeof(y->qh));
+  uint8_t* ql = y->qs;
+  uint8_t m1 = 1, m2 = 2;
+  for (int nb = 0; nb < kQK_K; nb += 64, ql += 32) {
+    for (int j = 0; j < 32; ++j) {
+      int l1 = L[nb + j], l2 = L[nb + j + 32];
+      if (l1 > 15) {
+        l1 -= 16;
+        y->qh[j] |= m1;
+      }
+      if (l2 > 15) {
+        l2 -= 16;
+        y->qh[j] |= m2;
+      }
+      ql[j] = static_cast<uint8_t>(l1 | (l2 << 4));
+    }
+    m1 = static_cast<uint8_t>(m1 << 2);
+    m2 = static_cast<uint8_t>(m2 << 2);
+  }
+}
+
+void quantize_q6_K_block(const float* x, const float* qw, BlockQ6_K* y) {
+  int8_t L[kQK_K];
+  float scales[kQK_K / 16];
+  float max_scale = 0, max_abs_scale = 0;
+  for (int ib = 0; ib < kQK_K / 16; ++ib) {
+    const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, qw ? qw + 16 * ib : nullptr);
+    scales[ib] = scale;
+    if (std::fabs(scale) > max_abs_scale) {
+      max_abs_scale = std::fabs(scale);
+      max_scale = scale;
+    }
+  }
+  if (max_abs_scale < kGroupMaxEps) {
+    std::memset(y, 0, sizeof(BlockQ6_K));
+    return;
+  }
+  const float iscale = -128.f / max_scale;
+  y->d = fp32_to_fp16(1 / iscale);
+  for (int ib = 0; ib < kQK_K / 16; ++ib) {
+    const int s = nearest_int(iscale * scales[ib]);
+    y->scales[ib] = static_cast<int8_t>(s < 127 ? s : 127);
+  }
+  const float d_all = fp16_to_fp32(y->d);
+  for (int j = 0; j < kQK_K / 16; ++j) {
+    const float d = d_all * static_cast<float>(y->scales[j]);
+    if (d == 0.0f) continue;
+    for (int ii = 0; ii < 16; ++ii) {
+      int l = nearest_int(x[16 * j + ii] / d);
+      l = l < -32 ? -32 : (l > 31 ? 31 : l);
+      L[16 * j + ii] = static_cast<int8_t>(l + 32);
+    }
+  }
+  uint8_t* ql = y->ql;
+  uint8_t* qh = y->qh;
+  for (int j = 0; j < kQK_K; j += 128, ql += 64, qh += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const auto q1 = static_cast<uint8_t>(L[j + l + 0] & 0xF);
+      const auto q2 = static_cast<uint8_t>(L[j + l + 32] & 0xF);
+      const auto q3 = static_cast<uint8_t>(L[j + l + 64] & 0xF);
+      const auto q4 = static_cast<uint8_t>(L[j + l + 96] & 0xF);
+      ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
+      ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
+      qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                                   ((L[j + l + 96] >> 4) << 6));
+    }
+  }
+}
+
 void quantize_row_q4_K(const float* x, BlockQ4_K* y, int64_t n) {
-  uint8_t L[kQK_K];
+  KxBlockFit fit;
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    quantize_kx_block(x, 15, -1.0f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
-    uint8_t* q = y[i].qs;
-    for (int j = 0; j < kQK_K; j += 64, q += 32)
-      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+    fit_kx_block(x, 15, -1.0f, 20, &fit);
+    store_q4_K_block(x, &fit, &y[i]);
   }
 }
 
 void quantize_row_q5_K(const float* x, BlockQ5_K* y, int64_t n) {
-  uint8_t L[kQK_K];
+  KxBlockFit fit;
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    quantize_kx_block(x, 31, -0.5f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
-    std::memset(y[i].qh, 0, sizeof(y[i].qh));
-    uint8_t* ql = y[i].qs;
-    uint8_t m1 = 1, m2 = 2;
-    for (int nb = 0; nb < kQK_K; nb += 64, ql += 32) {
-      for (int j = 0; j < 32; ++j) {
-        int l1 = L[nb + j], l2 = L[nb + j + 32];
-        if (l1 > 15) {
-          l1 -= 16;
-          y[i].qh[j] |= m1;
-        }
-        if (l2 > 15) {
-          l2 -= 16;
-          y[i].qh[j] |= m2;
-        }
-        ql[j] = static_cast<uint8_t>(l1 | (l2 << 4));
-      }
-      m1 = static_cast<uint8_t>(m1 << 2);
-      m2 = static_cast<uint8_t>(m2 << 2);
-    }
+    fit_kx_block(x, 31, -0.5f, 15, &fit);
+    store_q5_K_block(x, &fit, &y[i]);
   }
 }
 
 void quantize_row_q6_K(const float* x, BlockQ6_K* y, int64_t n) {
-  int8_t L[kQK_K];
-  float scales[kQK_K / 16];
-  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    float max_scale = 0, max_abs_scale = 0;
-    for (int ib = 0; ib < kQK_K / 16; ++ib) {
-      const float scale = make_qx_quants_rmse1(16, 32, x + 16 * ib, L + 16 * ib);
-      scales[ib] = scale;
-      if (std::fabs(scale) > max_abs_scale) {
-        max_abs_scale = std::fabs(scale);
-        max_scale = scale;
-      }
-    }
-    if (max_abs_scale < kGroupMaxEps) {
-      std::memset(&y[i], 0, sizeof(BlockQ6_K));
-      continue;
-    }
-    const float iscale = -128.f / max_scale;
-    y[i].d = fp32_to_fp16(1 / iscale);
-    for (int ib = 0; ib < kQK_K / 16; ++ib) {
-      const int s = nearest_int(iscale * scales[ib]);
-      y[i].scales[ib] = static_cast<int8_t>(s < 127 ? s : 127);
-    }
-    const float d_all = fp16_to_fp32(y[i].d);
-    for (int j = 0; j < kQK_K / 16; ++j) {
-      const float d = d_all * static_cast<float>(y[i].scales[j]);
-      if (d == 0.0f) continue;
-      for (int ii = 0; ii < 16; ++ii) {
-        int l = nearest_int(x[16 * j + ii] / d);
-        l = l < -32 ? -32 : (l > 31 ? 31 : l);
-        L[16 * j + ii] = static_cast<int8_t>(l + 32);
-      }
-    }
-    uint8_t* ql = y[i].ql;
-    uint8_t* qh = y[i].qh;
-    for (int j = 0; j < kQK_K; j += 128, ql += 64, qh += 32) {
-      for (int l = 0; l < 32; ++l) {
-        const auto q1 = static_cast<uint8_t>(L[j + l + 0] & 0xF);
-        const auto q2 = static_cast<uint8_t>(L[j + l + 32] & 0xF);
-        const auto q3 = static_cast<uint8_t>(L[j + l + 64] & 0xF);
-        const auto q4 = static_cast<uint8_t>(L[j + l + 96] & 0xF);
-        ql[l] = static_cast<uint8_t>(q1 | (q3 << 4));
-        ql[l + 32] = static_cast<uint8_t>(q2 | (q4 << 4));
-        qh[l] = static_cast<uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                                     ((L[j + l + 96] >> 4) << 6));
-      }
-    }
-  }
+  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) quantize_q6_K_block(x, nullptr, &y[i]);
 }
 
 void quantize_row_q8_K(const float* x, BlockQ8_K* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
-    float max = 0, amax = 0;
-    for (int j = 0; j < kQK_K; ++j) {
-      const float ax = std::fabs(x[j]);
-      if (ax > amax) {
-        amax = ax;
-        max = x[j];
-      }
-    }
+    const auto [amax, max] = signed_abs_max(x, kQK_K);
     if (amax == 0.0f) {
       y[i].d = 0;
       std::memset(y[i].qs, 0, sizeof(y[i].qs));

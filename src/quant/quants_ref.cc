@@ -7,27 +7,12 @@
 #include <cstring>
 
 #include "quant/quants.h"
+#include "quant/quants_fit.h"
 #include "quant/quants_internal.h"
 #include "util/half.h"
 
 namespace scitune::quant::ref {
 namespace {
-
-// max |x| over a block, and the signed value that has it (first one wins on ties, like ggml).
-struct SignedMax {
-  float amax = 0.0f;
-  float max = 0.0f;
-};
-SignedMax signed_abs_max(const float* x, int n) {
-  SignedMax r;
-  for (int j = 0; j < n; ++j) {
-    if (r.amax < std::fabs(x[j])) {
-      r.amax = std::fabs(x[j]);
-      r.max = x[j];
-    }
-  }
-  return r;
-}
 
 void min_max(const float* x, int n, float* mn, float* mx) {
   *mn = FLT_MAX;
@@ -65,12 +50,11 @@ void quantize_row_q4_0(const float* x, BlockQ4_0* y, int64_t n) {
     const float d = m.max / -8;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      // ggml: MIN(15, (int8_t)(x * id + 8.5f)), truncation toward zero.
-      const int q0 = std::min<int>(15, static_cast<int8_t>(trunc_low_byte(x[j] * id + 8.5f)));
-      const int q1 = std::min<int>(15, static_cast<int8_t>(trunc_low_byte(x[j + 16] * id + 8.5f)));
-      y[i].qs[j] = static_cast<uint8_t>(static_cast<uint8_t>(q0) | (static_cast<uint8_t>(q1) << 4));
-    }
+    uint8_t L[kQK];
+    // ggml: MIN(15, (int8_t)(x * id + 8.5f)), truncation toward zero.
+    for (int j = 0; j < kQK; ++j)
+      L[j] = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(trunc_low_byte(x[j] * id + 8.5f))));
+    pack_q4(L, y[i].qs);
   }
 }
 
@@ -82,11 +66,10 @@ void quantize_row_q4_1(const float* x, BlockQ4_1* y, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
     y[i].m = fp32_to_fp16(mn);
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min<int>(15, static_cast<int8_t>(trunc_low_byte((x[j] - mn) * id + 0.5f)));
-      const int q1 = std::min<int>(15, static_cast<int8_t>(trunc_low_byte((x[j + 16] - mn) * id + 0.5f)));
-      y[i].qs[j] = static_cast<uint8_t>(static_cast<uint8_t>(q0) | (static_cast<uint8_t>(q1) << 4));
-    }
+    uint8_t L[kQK];
+    for (int j = 0; j < kQK; ++j)
+      L[j] = static_cast<uint8_t>(std::min<int>(15, static_cast<int8_t>(trunc_low_byte((x[j] - mn) * id + 0.5f))));
+    pack_q4(L, y[i].qs);
   }
 }
 
@@ -96,17 +79,10 @@ void quantize_row_q5_0(const float* x, BlockQ5_0* y, int64_t n) {
     const float d = m.max / -16;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const uint8_t q0 =
-          static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(trunc_low_byte(x[j] * id + 16.5f))));
-      const uint8_t q1 =
-          static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(trunc_low_byte(x[j + 16] * id + 16.5f))));
-      y[i].qs[j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));
-      qh |= static_cast<uint32_t>((q0 & 0x10u) >> 4) << j;
-      qh |= static_cast<uint32_t>((q1 & 0x10u) >> 4) << (j + 16);
-    }
-    std::memcpy(y[i].qh, &qh, 4);
+    uint8_t L[kQK];
+    for (int j = 0; j < kQK; ++j)
+      L[j] = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(trunc_low_byte(x[j] * id + 16.5f))));
+    pack_q5(L, y[i].qs, y[i].qh);
   }
 }
 
@@ -118,16 +94,10 @@ void quantize_row_q5_1(const float* x, BlockQ5_1* y, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
     y[i].m = fp32_to_fp16(mn);
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      // ggml: (uint8_t)(x + 0.5f), no clamp.
-      const uint8_t q0 = trunc_low_byte((x[j] - mn) * id + 0.5f);
-      const uint8_t q1 = trunc_low_byte((x[j + 16] - mn) * id + 0.5f);
-      y[i].qs[j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));
-      qh |= static_cast<uint32_t>((q0 & 0x10u) >> 4) << j;
-      qh |= static_cast<uint32_t>((q1 & 0x10u) >> 4) << (j + 16);
-    }
-    std::memcpy(y[i].qh, &qh, 4);
+    uint8_t L[kQK];
+    // ggml: (uint8_t)(x + 0.5f), no clamp.
+    for (int j = 0; j < kQK; ++j) L[j] = trunc_low_byte((x[j] - mn) * id + 0.5f);
+    pack_q5(L, y[i].qs, y[i].qh);
   }
 }
 
