@@ -9,6 +9,8 @@ void register_papers(CLI::App& app) {
   CLI::App* papers = app.add_subcommand("papers", "Research PDFs to a corpus: fetch, parse, chunk, report");
   papers->require_subcommand(1);
   // subcommands:
+  register_papers_fetch(papers);
+  register_papers_corpus(papers);
 }
 
 }  // namespace scitune::cli
