@@ -220,6 +220,18 @@ TEST_F(ExportRoundTrip, StagedOutputLeavesNothingOnFailure) {
   EXPECT_TRUE(fs::exists(target / "b.txt"));
 }
 
+TEST_F(ExportRoundTrip, CardSaysWhenTheAdapterWasMergedIntoAQuantisedBase) {
+  // pitfalls.md: a QLoRA adapter trained on dequant(W4) merges into those values, not into an fp16 original.
+  ExportBase b = ExportBase::open(fs::path(SCITUNE_SOURCE_DIR) / "tests/golden/gguf/tiny_q8_0.gguf");
+  LoraConfig lc;
+  lc.r = 2;
+  LoraAdapter::create(b.config(), lc, 1).save(out_ / "a");
+  b.attach_adapter(out_ / "a");
+  EXPECT_EQ(b.quantised_base_type(), std::optional<std::string>("q8_0"));
+  const std::string card = model_card(b, {"merged (bf16)", {"model.safetensors"}, "t"});
+  EXPECT_NE(card.find("merged into their dequantised values"), std::string::npos) << card;
+}
+
 TEST_F(ExportRoundTrip, ModelCardAndModelfile) {
   ExportBase b = ExportBase::open(base());
   b.attach_adapter(adapter());
