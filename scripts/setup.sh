@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build git pkg-config ca-certificates python3 python3-venv
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libcpp-httplib-dev libyaml-cpp-dev libcurl4-openssl-dev
-  libpoppler-cpp-dev libsqlite3-dev libhwy-dev libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libssl-dev zlib1g-dev libzstd-dev libicu-dev libstemmer-dev libfreetype-dev fonts-dejavu-core
+  libpoppler-cpp-dev libsqlite3-dev libhwy-dev libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libssl-dev zlib1g-dev libzstd-dev libicu-dev libstemmer-dev libfreetype-dev fonts-dejavu-core poppler-utils
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-dev
 )
 

@@ -10,6 +10,7 @@ void register_papers(CLI::App& app) {
   papers->require_subcommand(1);
   // subcommands:
   register_papers_fetch(papers);
+  register_papers_parse(papers);
   register_papers_corpus(papers);
 }
 

@@ -21,6 +21,7 @@ void register_eval(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_papers(CLI::App& app);
 void register_papers_fetch(CLI::App* papers);
+void register_papers_parse(CLI::App* papers);
 void register_papers_corpus(CLI::App* papers);  // chunk, report
 void register_report(CLI::App& app);
 
