@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <sstream>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +19,18 @@
 #include "util/error.h"
 
 namespace scitune::testing {
+
+// A whole file as bytes ("" when it cannot be read), and its number of '\n'.
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+inline size_t count_lines(const std::filesystem::path& p) {
+  const std::string s = read_text(p);
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // The UserError message f throws, or "(no error)".
 inline std::string error_of(const std::function<void()>& f) {

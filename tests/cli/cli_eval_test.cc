@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/cli_run.h"
+#include "test_util.h"
 #include "cli/real_vocab_model.h"
 #include "data/example_cache.h"
 #include "io/safetensors.h"
@@ -39,12 +40,6 @@ class CliEval : public testing::RealVocabModel {
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   std::string prepare() {
     const auto r = testing::run_cli("-q data prepare --data " + (dir_ / "qa.jsonl").string() + " --tokenizer " + model() +
                                     " --out " + (dir_ / "d").string() + " --val-count 2 --holdout-count 2");
@@ -60,7 +55,7 @@ TEST_F(CliEval, SplitsLossEqualToScoreAndDeterministic) {
                           (dir_ / "o").string();
   auto r = testing::run_cli(cmd);
   ASSERT_EQ(r.rc, 0) << r.out;
-  const std::string rows = read(dir_ / "o/eval_results.jsonl"), preds = read(dir_ / "o/predictions.jsonl");
+  const std::string rows = testing::read_text(dir_ / "o/eval_results.jsonl"), preds = testing::read_text(dir_ / "o/predictions.jsonl");
   std::vector<nlohmann::json> js;
   std::istringstream in(rows);
   for (std::string line; std::getline(in, line);) js.push_back(nlohmann::json::parse(line));
@@ -78,8 +73,8 @@ TEST_F(CliEval, SplitsLossEqualToScoreAndDeterministic) {
   EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
   r = testing::run_cli(cmd + " --force");
   ASSERT_EQ(r.rc, 0) << r.out;
-  EXPECT_EQ(read(dir_ / "o/eval_results.jsonl"), rows);
-  EXPECT_EQ(read(dir_ / "o/predictions.jsonl"), preds);
+  EXPECT_EQ(testing::read_text(dir_ / "o/eval_results.jsonl"), rows);
+  EXPECT_EQ(testing::read_text(dir_ / "o/predictions.jsonl"), preds);
 
   // Loss over the validation split == scitune score's HF loss on the same two examples (one at a time, token-
   // weighted: the eval loss is the mean over all scored tokens of the split).
@@ -115,12 +110,12 @@ TEST_F(CliEval, CompareWritesBothAnswers) {
   auto r = testing::run_cli("-q compare --model " + model() + " --adapter " + (dir_ / "run/adapter").string() +
                             " --questions " + (dir_ / "q.txt").string() + " --max-new-tokens 5 --greedy");
   ASSERT_EQ(r.rc, 0) << r.out;
-  const std::string jsonl = read(dir_ / "run/eval/compare.jsonl");
+  const std::string jsonl = testing::read_text(dir_ / "run/eval/compare.jsonl");
   EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 2);
   const auto first = nlohmann::json::parse(jsonl.substr(0, jsonl.find('\n')));
   EXPECT_EQ(first["question"], "What is DNA?");
   EXPECT_TRUE(first.contains("base") && first.contains("fine_tuned"));
-  EXPECT_NE(read(dir_ / "run/eval/compare.html").find("<th>fine-tuned</th>"), std::string::npos);
+  EXPECT_NE(testing::read_text(dir_ / "run/eval/compare.html").find("<th>fine-tuned</th>"), std::string::npos);
 }
 
 TEST_F(CliEval, ScholarQaBenchTask) {
@@ -132,12 +127,12 @@ TEST_F(CliEval, ScholarQaBenchTask) {
   auto r = testing::run_cli("-q eval --model " + model() + " --benchmark scifact --file " + (dir_ / "scifact.jsonl").string() +
                             " --max-new-tokens 3 --out " + (dir_ / "b").string());
   ASSERT_EQ(r.rc, 0) << r.out;
-  const auto row = nlohmann::json::parse(read(dir_ / "b/eval_results.jsonl"));
+  const auto row = nlohmann::json::parse(testing::read_text(dir_ / "b/eval_results.jsonl"));
   EXPECT_EQ(row["split"], "scifact");
   EXPECT_EQ(row["metric"], "accuracy");
   EXPECT_EQ(row["examples"], 2);
   EXPECT_TRUE(row.contains("accuracy_ci"));
-  const std::string preds = read(dir_ / "b/predictions.jsonl");
+  const std::string preds = testing::read_text(dir_ / "b/predictions.jsonl");
   EXPECT_EQ(std::count(preds.begin(), preds.end(), '\n'), 2);
   r = testing::run_cli("-q eval --model " + model() + " --benchmark sciq --file " + (dir_ / "scifact.jsonl").string());
   EXPECT_EQ(r.rc, 1);
@@ -157,7 +152,7 @@ TEST_F(CliEval, PlainTextIsScoredAsLlamaPerplexityDoes) {
   auto r = testing::run_cli("-q eval --model " + model() + " --data " + (dir_ / "t.txt").string() + " --ctx 16 --out " +
                             (dir_ / "o").string());
   ASSERT_EQ(r.rc, 0) << r.out;
-  const auto row = nlohmann::json::parse(read(dir_ / "o/eval_results.jsonl"));
+  const auto row = nlohmann::json::parse(testing::read_text(dir_ / "o/eval_results.jsonl"));
   const auto p = testing::run_cli("perplexity --model " + model() + " --file " + (dir_ / "t.txt").string() + " --ctx 16");
   ASSERT_EQ(p.rc, 0) << p.out;
   const size_t at = p.out.find("Final estimate: PPL = ");

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/cli_run.h"
+#include "test_util.h"
 #include "export/export_fixture.h"
 #include "io/gguf.h"
 #include "train/lora.h"
@@ -35,12 +36,6 @@ class CliExport : public testing::ExportFixture {
     std::sort(want.begin(), want.end());
     EXPECT_EQ(have, want);
   }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   fs::path out_;
 };
 
@@ -50,9 +45,9 @@ TEST_F(CliExport, GgufWithOllamaAndCard) {
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_TRUE(fs::exists(dst / "tiny-Q8_0.gguf"));
   EXPECT_EQ(GgufFile::open(dst / "tiny-Q8_0.gguf").get_u32("general.file_type"), 7u);
-  EXPECT_NE(read(dst / "Modelfile").find("FROM ./tiny-Q8_0.gguf"), std::string::npos);
-  EXPECT_NE(read(dst / "OLLAMA.md").find("ollama create tiny -f Modelfile"), std::string::npos);
-  EXPECT_NE(read(dst / "README.md").find("LoRA r 4"), std::string::npos);
+  EXPECT_NE(testing::read_text(dst / "Modelfile").find("FROM ./tiny-Q8_0.gguf"), std::string::npos);
+  EXPECT_NE(testing::read_text(dst / "OLLAMA.md").find("ollama create tiny -f Modelfile"), std::string::npos);
+  EXPECT_NE(testing::read_text(dst / "README.md").find("LoRA r 4"), std::string::npos);
 
   r = testing::run_cli(args("--format gguf --quant q8_0 --out " + dst.string()));
   EXPECT_EQ(r.rc, 1);
@@ -73,7 +68,7 @@ TEST_F(CliExport, PeftMergedAndLoraFolders) {
 
   r = testing::run_cli(args("--format merged --dtype f16 --out " + (out_ / "merged").string()));
   ASSERT_EQ(r.rc, 0) << r.out;
-  EXPECT_NE(read(out_ / "merged/config.json").find("\"float16\""), std::string::npos);
+  EXPECT_NE(testing::read_text(out_ / "merged/config.json").find("\"float16\""), std::string::npos);
   EXPECT_TRUE(fs::exists(out_ / "merged/model.safetensors"));
   EXPECT_TRUE(fs::exists(out_ / "merged/tokenizer.model"));
 

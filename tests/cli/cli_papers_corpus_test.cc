@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli_run.h"
+#include "test_util.h"
 #include "papers/corpus.h"
 
 namespace scitune {
@@ -52,16 +53,6 @@ class CliPapersCorpus : public ::testing::Test {
     write_corpus(dir_ / "corpus.jsonl", docs, false);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  static size_t lines(const fs::path& p) {
-    const std::string s = read(p);
-    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
-  }
   std::string corpus() const { return (dir_ / "corpus.jsonl").string(); }
   fs::path dir_;
 };
@@ -80,9 +71,9 @@ TEST_F(CliPapersCorpus, ChunkWritesSplitsAndNotesSkippedPapers) {
   EXPECT_NE(r.out.find("train       3 papers, 12 chunks"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("validation  1 paper, 4 chunks"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("holdout     1 paper, 4 chunks"), std::string::npos) << r.out;
-  EXPECT_EQ(lines(dir_ / "chunks/train.jsonl"), 12u);
-  EXPECT_EQ(lines(dir_ / "chunks/chunks.jsonl"), 20u);
-  EXPECT_NE(read(dir_ / "chunks/chunks.jsonl").find("\"section\":\"Abstract\""), std::string::npos);
+  EXPECT_EQ(testing::count_lines(dir_ / "chunks/train.jsonl"), 12u);
+  EXPECT_EQ(testing::count_lines(dir_ / "chunks/chunks.jsonl"), 20u);
+  EXPECT_NE(testing::read_text(dir_ / "chunks/chunks.jsonl").find("\"section\":\"Abstract\""), std::string::npos);
 
   r = run_cli("papers chunk " + corpus() + " --out " + out);
   EXPECT_EQ(r.rc, 1) << r.out;
@@ -122,7 +113,7 @@ TEST_F(CliPapersCorpus, TokenChunksArePreparedByDataPrepareAsTheyAre) {
                    " --max-tokens 64 --overlap 8");
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("of at most 64 tokens (overlap 8)"), std::string::npos) << r.out;
-  EXPECT_EQ(read(dir_ / "chunks/chunks.jsonl").find("\"n_tokens\":null"), std::string::npos);
+  EXPECT_EQ(testing::read_text(dir_ / "chunks/chunks.jsonl").find("\"n_tokens\":null"), std::string::npos);
   // --strict: any rejected record fails; --overlong drop: a chunk longer than 64 tokens + <bos> + <eos> would be one.
   r = run_cli("data prepare --data " + out + "/train.jsonl --tokenizer " + gemma3_dir().string() + " --out " +
               (dir_ / "prepared").string() + " --max-seq-length 66 --overlong drop --strict");
@@ -135,7 +126,7 @@ TEST_F(CliPapersCorpus, ReportWritesOnePage) {
   auto r = run_cli("papers report " + corpus() + " --out " + out + " --seed 3");
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("wrote " + out + "/index.html"), std::string::npos) << r.out;
-  const std::string html = read(dir_ / "report/index.html");
+  const std::string html = testing::read_text(dir_ / "report/index.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.find("class=\"chart cloud\""), std::string::npos);
   EXPECT_NE(html.find("no text layer"), std::string::npos);
@@ -144,7 +135,7 @@ TEST_F(CliPapersCorpus, ReportWritesOnePage) {
   EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
   r = run_cli("papers report " + corpus() + " --out " + out + " --seed 3 --force");
   EXPECT_EQ(r.rc, 0) << r.out;
-  EXPECT_EQ(read(dir_ / "report/index.html"), html);  // the same seed, the same page
+  EXPECT_EQ(testing::read_text(dir_ / "report/index.html"), html);  // the same seed, the same page
   r = run_cli("papers report " + corpus() + " --out " + (dir_ / "r2").string() + " --font /nonexistent.ttf");
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("warning: /nonexistent.ttf: cannot be read as a font"), std::string::npos) << r.out;

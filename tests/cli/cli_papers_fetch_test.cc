@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/cli_run.h"
+#include "test_util.h"
 #include "papers/loopback_http_server.h"
 
 namespace scitune {
@@ -33,16 +34,6 @@ class CliPapersFetch : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& name, const std::string& text) const {
     std::ofstream(dir_ / name, std::ios::binary) << text;
-  }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  static size_t lines(const fs::path& p) {
-    const std::string s = read(p);
-    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
   }
   std::string out() const { return (dir_ / "pdfs").string(); }
   fs::path dir_;
@@ -100,14 +91,14 @@ TEST_F(CliPapersFetch, AllGoodIsExitZeroAndARerunFetchesNothing) {
       << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "pdfs" / "one.pdf"));
   EXPECT_TRUE(fs::exists(dir_ / "pdfs" / "two.pdf"));
-  EXPECT_EQ(lines(dir_ / "pdfs" / "manifest.jsonl"), 2u);
-  const std::string manifest = read(dir_ / "pdfs" / "manifest.jsonl");
+  EXPECT_EQ(testing::count_lines(dir_ / "pdfs" / "manifest.jsonl"), 2u);
+  const std::string manifest = testing::read_text(dir_ / "pdfs" / "manifest.jsonl");
 
   r = run_cli(cmd);
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("0 fetched, 2 already complete"), std::string::npos) << r.out;
   EXPECT_EQ(server.requests().size(), 2u);
-  EXPECT_EQ(read(dir_ / "pdfs" / "manifest.jsonl"), manifest);
+  EXPECT_EQ(testing::read_text(dir_ / "pdfs" / "manifest.jsonl"), manifest);
 
   r = run_cli(cmd + " --force -q");
   ASSERT_EQ(r.rc, 0) << r.out;
@@ -151,8 +142,8 @@ TEST_F(CliPapersFetch, MalformedUrlListNamesEachLineAndFetchesTheRest) {
   EXPECT_TRUE(fs::exists(dir_ / "pdfs" / "first.pdf"));
   EXPECT_TRUE(fs::exists(dir_ / "pdfs" / "second.pdf"));
   EXPECT_FALSE(fs::exists(dir_ / "pdfs" / "missing.pdf"));
-  EXPECT_EQ(lines(dir_ / "pdfs" / "manifest.jsonl"), 4u);
-  const std::string manifest = read(dir_ / "pdfs" / "manifest.jsonl");
+  EXPECT_EQ(testing::count_lines(dir_ / "pdfs" / "manifest.jsonl"), 4u);
+  const std::string manifest = testing::read_text(dir_ / "pdfs" / "manifest.jsonl");
   EXPECT_NE(manifest.find("\"status\":\"failed\",\"error\":\"HTTP/1.1 404 Not Found\",\"http_status\":404"),
             std::string::npos)
       << manifest;
@@ -173,7 +164,7 @@ TEST_F(CliPapersFetch, ArxivIdsThroughAMirror) {
   for (const auto& q : server.requests()) paths.push_back(q.path);
   std::sort(paths.begin(), paths.end());
   EXPECT_EQ(paths, (std::vector<std::string>{"/pdf/2101.01234v2", "/pdf/hep-th/9901001"}));
-  const std::string manifest = read(dir_ / "pdfs" / "manifest.jsonl");
+  const std::string manifest = testing::read_text(dir_ / "pdfs" / "manifest.jsonl");
   EXPECT_NE(manifest.find("\"arxiv_id\":\"hep-th/9901001\""), std::string::npos) << manifest;
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/cli_run.h"
+#include "test_util.h"
 
 namespace scitune {
 namespace {
@@ -35,12 +36,6 @@ class CliReport : public ::testing::Test {
   void write(const std::string& name, const std::string& text) const {
     std::ofstream(dir_ / name, std::ios::binary) << text;
   }
-  static std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   std::string run() const { return (dir_ / "run").string(); }
   fs::path dir_;
 };
@@ -50,14 +45,14 @@ TEST_F(CliReport, WritesThePageInTheRunFolderAndReplacesIt) {
   ASSERT_EQ(r.rc, 0) << r.out;
   const fs::path page = dir_ / "run/report.html";
   EXPECT_NE(r.out.find("wrote " + page.string()), std::string::npos) << r.out;
-  const std::string html = read(page);
+  const std::string html = testing::read_text(page);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.find("data-series=\"train loss\" data-points=\"2\""), std::string::npos);
   EXPECT_NE(html.find("tiny.gguf"), std::string::npos);
   r = run_cli("-q report " + run());  // its own page: replaced without --force
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(read(page), html);
+  EXPECT_EQ(testing::read_text(page), html);
 }
 
 TEST_F(CliReport, OutIsNotOverwrittenWithoutForce) {
@@ -66,10 +61,10 @@ TEST_F(CliReport, OutIsNotOverwrittenWithoutForce) {
   auto r = run_cli("report " + run() + " --out " + out.string());
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("already exists"), std::string::npos) << r.out;
-  EXPECT_EQ(read(out), "my notes");
+  EXPECT_EQ(testing::read_text(out), "my notes");
   r = run_cli("report " + run() + " --out " + out.string() + " --force");
   EXPECT_EQ(r.rc, 0) << r.out;
-  EXPECT_NE(read(out).find("<svg"), std::string::npos);
+  EXPECT_NE(testing::read_text(out).find("<svg"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir_ / "run/report.html"));
 }
 
@@ -78,7 +73,7 @@ TEST_F(CliReport, MalformedLinesAreWarningsNotFailures) {
   auto r = run_cli("report " + run());
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("warning: " + run() + "/train_log.jsonl:2: invalid JSON"), std::string::npos) << r.out;
-  EXPECT_NE(read(dir_ / "run/report.html").find("train_log.jsonl:2: invalid JSON"), std::string::npos);
+  EXPECT_NE(testing::read_text(dir_ / "run/report.html").find("train_log.jsonl:2: invalid JSON"), std::string::npos);
 }
 
 TEST_F(CliReport, NotARunFolderIsExitCodeOne) {
