@@ -9,7 +9,9 @@
 
 namespace scitune {
 
-int64_t PaperDocument::words() const {
+int64_t PaperDocument::words() const { return count_words(text); }
+
+int64_t count_words(std::string_view text) {
   int64_t n = 0;
   bool in_word = false;
   for (unsigned char c : text) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,9 @@ struct PaperDocument {
   // 1-based page of a byte offset in `text`.
   int64_t page_of(int64_t offset) const;
 };
+
+// Whitespace-separated words (ASCII whitespace), as PaperDocument::words() counts them.
+int64_t count_words(std::string_view text);
 
 nlohmann::ordered_json to_json(const PaperDocument& d);
 // Validates every field; UserError naming `where` ("corpus.jsonl:3") and the field.

@@ -63,17 +63,6 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
-int64_t count_words(std::string_view text) {
-  int64_t n = 0;
-  bool in_word = false;
-  for (unsigned char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-    if (!space && !in_word) ++n;
-    in_word = !space;
-  }
-  return n;
-}
-
 // "#3 A title" for a chart label or a cloud heading: the title, else the file name, else the id.
 std::string paper_label(const PaperDocument& p, size_t index, size_t max_chars) {
   std::string name = p.title;
