@@ -220,6 +220,23 @@ void thin_series(std::vector<double>& x, std::vector<double>& y, size_t max_poin
   y = std::move(ty);
 }
 
+// Horizontal grid lines, the two axes and the y ticks with their labels; opens the "axes" group, which the
+// caller closes after its x ticks.
+template <class YOf>
+void draw_frame(Svg& svg, const Axis& ya, const std::vector<std::string>& ylabels, double left, double top,
+                double plot_w, double bottom, const YOf& Y) {
+  svg.out += "<g class=\"grid\">\n";
+  for (double t : ya.ticks)
+    if (t != ya.lo) svg.line(left, Y(t), left + plot_w, Y(t), kGridColor);
+  svg.out += "</g>\n<g class=\"axes\">\n";
+  svg.line(left, top, left, bottom, kAxisColor);
+  svg.line(left, bottom, left + plot_w, bottom, kAxisColor);
+  for (size_t i = 0; i < ya.ticks.size(); ++i) {
+    svg.line(left - kTickLength, Y(ya.ticks[i]), left, Y(ya.ticks[i]), kAxisColor);
+    svg.text(left - kTickLength - 3, Y(ya.ticks[i]) + 4, ylabels[i], "end");
+  }
+}
+
 std::string render_line_chart(const LineChart& c) {
   Svg svg;
   const double W = c.width, H = c.height;
@@ -258,16 +275,7 @@ std::string render_line_chart(const LineChart& c) {
   auto X = [&](double v) { return left + (v - xa.lo) / (xa.hi - xa.lo) * plot_w; };
   auto Y = [&](double v) { return bottom - (v - ya.lo) / (ya.hi - ya.lo) * plot_h; };
 
-  svg.out += "<g class=\"grid\">\n";
-  for (double t : ya.ticks)
-    if (t != ya.lo) svg.line(left, Y(t), left + plot_w, Y(t), kGridColor);
-  svg.out += "</g>\n<g class=\"axes\">\n";
-  svg.line(left, top, left, bottom, kAxisColor);
-  svg.line(left, bottom, left + plot_w, bottom, kAxisColor);
-  for (size_t i = 0; i < ya.ticks.size(); ++i) {
-    svg.line(left - kTickLength, Y(ya.ticks[i]), left, Y(ya.ticks[i]), kAxisColor);
-    svg.text(left - kTickLength - 3, Y(ya.ticks[i]) + 4, ylabels[i], "end");
-  }
+  draw_frame(svg, ya, ylabels, left, top, plot_w, bottom, Y);
   for (size_t i = 0; i < xa.ticks.size(); ++i) {
     svg.line(X(xa.ticks[i]), bottom, X(xa.ticks[i]), bottom + kTickLength, kAxisColor);
     svg.text(X(xa.ticks[i]), bottom + kTickLength + 13, xlabels[i], "middle");
@@ -384,16 +392,7 @@ std::string render_histogram(const HistogramChart& c) {
   const double label_w = widest(edge_labels, kFont) + 8;
   const size_t every = std::max<size_t>(1, static_cast<size_t>(std::ceil(label_w / bin_w)));
   auto Y = [&](double v) { return bottom - (v - ya.lo) / (ya.hi - ya.lo) * plot_h; };
-  svg.out += "<g class=\"grid\">\n";
-  for (double t : ya.ticks)
-    if (t != ya.lo) svg.line(left, Y(t), left + plot_w, Y(t), kGridColor);
-  svg.out += "</g>\n<g class=\"axes\">\n";
-  svg.line(left, top, left, bottom, kAxisColor);
-  svg.line(left, bottom, left + plot_w, bottom, kAxisColor);
-  for (size_t i = 0; i < ya.ticks.size(); ++i) {
-    svg.line(left - kTickLength, Y(ya.ticks[i]), left, Y(ya.ticks[i]), kAxisColor);
-    svg.text(left - kTickLength - 3, Y(ya.ticks[i]) + 4, ylabels[i], "end");
-  }
+  draw_frame(svg, ya, ylabels, left, top, plot_w, bottom, Y);
   for (size_t i = 0; i <= n; i += every) {
     svg.line(left + i * bin_w, bottom, left + i * bin_w, bottom + kTickLength, kAxisColor);
     svg.text(left + i * bin_w, bottom + kTickLength + 13, edge_labels[i], "middle");
