@@ -8,7 +8,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "quant/ggml_type.h"
 #include "util/sha256.h"
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,13 @@ inline std::vector<uint8_t> from_hex(const std::string& h) {
   std::vector<uint8_t> out(h.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(std::stoul(h.substr(2 * i, 2), nullptr, 16));
   return out;
+}
+
+// The ggml type named as the fixtures name it ("q4_K").
+inline GgmlType type_named(const std::string& name) {
+  for (const auto& t : kGgmlTypes)
+    if (t.name == name) return t.type;
+  throw std::runtime_error("unknown type " + name);
 }
 
 inline std::string golden_dir() { return std::string(SCITUNE_SOURCE_DIR) + "/tests/golden/quant/"; }

@@ -16,6 +16,7 @@ namespace {
 
 using golden::read_json;
 using golden::sha256_hex;
+using golden::type_named;
 
 struct Golden {
   nlohmann::json manifest = read_json("manifest.json");
@@ -34,12 +35,6 @@ struct Golden {
 const Golden& golden_data() {
   static const Golden g;
   return g;
-}
-
-GgmlType type_named(const std::string& name) {
-  for (const auto& t : kGgmlTypes)
-    if (t.name == name) return t.type;
-  throw std::runtime_error("unknown type " + name);
 }
 
 std::string canon_float_sha(const std::vector<float>& y) {

@@ -21,6 +21,7 @@ namespace {
 
 using golden::read_json;
 using golden::sha256_hex;
+using golden::type_named;
 
 float pow2(int e) { return f32_from_bits(static_cast<uint32_t>(127 + e) << 23); }
 
@@ -63,12 +64,6 @@ struct Golden {
 const Golden& golden_data() {
   static const Golden g;
   return g;
-}
-
-GgmlType type_named(const std::string& name) {
-  for (const auto& t : kGgmlTypes)
-    if (t.name == name) return t.type;
-  throw std::runtime_error("unknown type " + name);
 }
 
 std::vector<uint8_t> quantize_set(GgmlType t, const Golden& g, size_t s) {
