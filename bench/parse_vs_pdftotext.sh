@@ -46,8 +46,6 @@ now() { date +%s.%N; }
 ours() { "$B/scitune" -q papers parse "$W/pdfs" --force "$@" >/dev/null || true; }
 t0=$(now); ours --out "$W/ours1.jsonl" --jobs 1; t1=$(now)
 ours --out "$W/ours.jsonl"; t2=$(now)
-ours --out "$W/ours1fast.jsonl" --jobs 1 --fast; t2a=$(now)
-ours --out "$W/oursfast.jsonl" --fast; t2b=$(now)
 for f in "$W"/pdfs/*.pdf; do pdftotext -enc UTF-8 "$f" "$W/pdftotext/$(basename "$f" .pdf).txt" 2>/dev/null || true; done
 t3=$(now)
 cat > "$W/pypdf_extract.py" <<'PY'
@@ -67,11 +65,11 @@ PY
 pyout=$(../shared/oracle/run.sh python3 "/work/$W/pypdf_extract.py" "/work/$W/pdfs" "/work/$W/pypdf" 2>/dev/null)
 echo "pypdf in the oracle: $pyout"
 
-python3 - "$W" "$total" "$bytes" "$t0" "$t1" "$t2" "$t2a" "$t2b" "$t3" "${pyout%% *}" "$(nproc)" <<'PY'
+python3 - "$W" "$total" "$bytes" "$t0" "$t1" "$t2" "$t3" "${pyout%% *}" "$(nproc)" <<'PY'
 import json, os, re, sys
 W, pages, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-t0, t1, t2, t2a, t2b, t3, t_py, cores = map(float, sys.argv[4:12])
-t_ours1, t_ours, t_fast1, t_fast, t_ptt = t1 - t0, t2 - t1, t2a - t2, t2b - t2a, t3 - t2b
+t0, t1, t2, t3, t_py, cores = map(float, sys.argv[4:10])
+t_ours1, t_ours, t_ptt = t1 - t0, t2 - t1, t3 - t2
 words_path = "/usr/share/dict/words"
 D = set()
 if os.path.exists(words_path):
@@ -107,12 +105,10 @@ def tool_texts(name):
     return [open(os.path.join(d, f), encoding="utf-8", errors="replace").read() for f in sorted(os.listdir(d))]
 
 rows = [("scitune papers parse (1 job)", t_ours1, "ours1"), (f"scitune papers parse ({int(cores)} jobs)", t_ours, "ours"),
-        ("scitune papers parse --fast (1 job)", t_fast1, "ours1fast"),
-        (f"scitune papers parse --fast ({int(cores)} jobs)", t_fast, "oursfast"),
         ("pdftotext (poppler-utils)", t_ptt, "pdftotext"), ("pypdf (oracle)", t_py, "pypdf")]
 texts = {key: tool_texts(key) for _, _, key in rows}
 vocab = {key: [set(re.findall(r"[^\W\d_]+", t.lower())) for t in v] for key, v in texts.items()}
-families = {"ours1": "ours", "ours": "ours", "ours1fast": "ours", "oursfast": "ours", "pdftotext": "pdftotext", "pypdf": "pypdf"}
+families = {"ours1": "ours", "ours": "ours", "pdftotext": "pdftotext", "pypdf": "pypdf"}
 print()
 print(f"| tool | seconds | pages/s | MB/s | words | broken words | per 1000 words | split / glued / hyphen / ligature |")
 print(f"|---|---:|---:|---:|---:|---:|---:|---|")
@@ -130,8 +126,7 @@ for label, t, key in rows:
           f"{s[0]} / {s[1]} / {s[2]} / {s[3]} |")
 print()
 o1, py, pt = stats["ours1"], stats["pypdf"], stats["pdftotext"]
-for key, label in (("ours1", "1 job"), ("ours", f"{int(cores)} jobs"), ("ours1fast", "--fast, 1 job"),
-                   ("oursfast", f"--fast, {int(cores)} jobs")):
+for key, label in (("ours1", "1 job"), ("ours", f"{int(cores)} jobs")):
     print(f"speed: ours ({label}) is {py[0] / stats[key][0]:.1f}x pypdf and {pt[0] / stats[key][0]:.2f}x pdftotext")
 print(f"broken words: ours {o1[1]} vs pypdf {py[1]} vs pdftotext {pt[1]}")
 PY

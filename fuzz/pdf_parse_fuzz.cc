@@ -1,4 +1,4 @@
-// libFuzzer target for the PDF loading path of `papers parse` (poppler-cpp, layout, cleaning, sections). Any input
+// libFuzzer target for the PDF loading path of `papers parse` (poppler, layout, cleaning, sections). Any input
 // must give a record, never an exception: one that the corpus writer and reader accept as it is (valid UTF-8,
 // page offsets increasing inside the text, sections inside the text, a reason for every failure).
 #include <cstdint>
@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ParseOptions o;
   o.read.max_pages = 8;  // keeps each input fast; the page loop is the same for page 9 and page 9000
   o.read.max_words_per_page = 20000;
-  o.read.fonts = size % 3 != 0;
   o.drop_references = size % 2 == 1;
   const PaperDocument d = parse_pdf_bytes(std::span<const uint8_t>(data, size), "fuzz.pdf", o);
   if (static_cast<int64_t>(d.page_offsets.size()) != d.pages) __builtin_trap();

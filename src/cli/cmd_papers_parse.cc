@@ -21,7 +21,7 @@ namespace {
 struct ParseArgs {
   std::vector<std::string> inputs;
   std::string out;
-  bool drop_references = false, force = false, fast = false;
+  bool drop_references = false, force = false;
   int jobs = 0;
   int64_t max_pages = 10000;
 };
@@ -35,7 +35,6 @@ void run_parse(const ParseArgs& a) {
   o.drop_references = a.drop_references;
   o.jobs = a.jobs;
   o.read.max_pages = a.max_pages;
-  o.read.fonts = !a.fast;
   ProgressBar bar("parse", files.size(), "files");
   size_t done = 0;
   const std::vector<PaperDocument> docs =
@@ -79,8 +78,6 @@ void register_papers_parse(CLI::App* papers) {
   cmd->add_flag("--drop-references", a->drop_references, "Leave the reference list out of the text");
   cmd->add_option("--jobs", a->jobs, "Files read at once (default: all cores)");
   cmd->add_option("--max-pages", a->max_pages, "Pages read per file; the rest are reported (default 10000)");
-  cmd->add_flag("--fast", a->fast,
-                "Skip per-word font details (about 1.5x faster; headings set only in bold are not found)");
   cmd->add_flag("--force", a->force, "Replace --out if it exists");
   cmd->callback([a] { run_parse(*a); });
 }

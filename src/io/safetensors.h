@@ -110,6 +110,8 @@ class SafetensorsFile {
   std::optional<TensorView> find(std::string_view name) const;
   TensorView tensor(std::string_view name) const;  // throws UserError naming the file if absent
   TensorView view(const TensorInfo& info) const;   // info must come from this file
+  // See MappedFile::drop_resident_pages (bytes of another file are left alone).
+  void drop_resident_pages(std::span<const uint8_t> bytes) const { map_.drop_resident_pages(bytes); }
 
  private:
   MappedFile map_;

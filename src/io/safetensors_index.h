@@ -38,6 +38,10 @@ class TensorStore {
   size_t size() const { return entries_.size(); }
   size_t num_files() const { return files_.size(); }
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+  // Lets the pages of tensor data read once leave the resident set (SafetensorsFile::drop_resident_pages).
+  void drop_resident_pages(std::span<const uint8_t> bytes) const {
+    for (const auto& f : files_) f->drop_resident_pages(bytes);
+  }
   // The index file's "metadata" object (empty for a single file).
   const nlohmann::json& index_metadata() const { return index_metadata_; }
   const std::string& source() const { return source_; }  // the folder / index / file, for messages

@@ -1,5 +1,8 @@
 #include "model/weights.h"
 
+#include <algorithm>
+#include <span>
+
 #include "model/gguf_model.h"
 #include "model/tensor_names.h"
 #include "quant/quants.h"
@@ -139,7 +142,25 @@ LoadedGemma3 load_gemma3(const HfModelFolder& folder, const LoadOptions& options
   m.config = folder.config();
   load_all(m, [&](const TensorDesc& d) {
     if (d.role == TensorRole::kLmHead) fail(folder.dir().string() + ": untied lm_head is not supported for Gemma 3");
-    std::vector<float> buf = folder.tensor(d.name).to_f32();
+    const TensorView view = folder.tensor(d.name);
+    // Matrices stored in 16 bits stay so (widened exactly where used, as a GGUF's are): a 4B model's
+    // embedding alone would take 2.7 GB in fp32. Quantise-on-load and NF4 linears start from fp32 values.
+    const bool converted = options.dequantize || options.quant || (options.nf4 && d.role == TensorRole::kLinear);
+    if (d.role != TensorRole::kNorm && !converted && (view.dtype() == DType::BF16 || view.dtype() == DType::F16)) {
+      Loaded out;
+      // Copied in slices, each slice's file pages dropped after it: the peak is the copy, not the copy + file.
+      std::vector<uint8_t>& bytes = m.qstorage.emplace_back(view.data.size());
+      constexpr size_t kSlice = size_t{64} << 20;
+      for (size_t at = 0; at < bytes.size(); at += kSlice) {
+        const std::span<const uint8_t> part = view.data.subspan(at, std::min(kSlice, bytes.size() - at));
+        std::copy(part.begin(), part.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at));
+        folder.store().drop_resident_pages(part);
+      }
+      out.matrix = {view.dtype() == DType::BF16 ? GgmlType::BF16 : GgmlType::F16, bytes.data(), d.shape[0], d.shape[1]};
+      return out;
+    }
+    std::vector<float> buf = view.to_f32();
+    folder.store().drop_resident_pages(view.data);  // read once: a 4B folder would otherwise stay resident (8 GB)
     if (d.role == TensorRole::kNorm)
       for (float& w : buf) w += 1.0f;  // HF computes (1 + w) in fp32: the same value
     return keep(m, d, std::move(buf), options);

@@ -1,7 +1,8 @@
 // Weights for the Gemma 3 forward, from an HF model folder or a GGUF file.
 //  - GGUF: linear weights and the embedding are used in place, in their stored type (the file stays mmapped);
 //    norms are read as fp32 gains (GGUF stores the gain 1 + w).
-//  - HF folder: every tensor converted to fp32 (bf16/f16 widen exactly), norms turned into gains (1 + w).
+//  - HF folder: bf16/f16 matrices kept in their stored type (widened exactly where used), fp32 ones as fp32;
+//    norms turned into fp32 gains (1 + w).
 //  - LoadOptions::dequantize: everything fp32 (the exact path the golden tests and training use).
 //  - LoadOptions::quant: linear weights and the embedding quantised on load (like llama-quantize, no imatrix).
 //  - LoadOptions::nf4: linear weights quantised to NF4 with double quantisation, as bitsandbytes does for

@@ -3,6 +3,10 @@
 #include <poppler-document.h>
 #include <poppler-global.h>
 #include <poppler-page.h>
+// poppler's core API (Debian: libpoppler-private-dev), for the word boxes with their fonts.
+#include <PDFDoc.h>
+#include <Stream.h>
+#include <TextOutputDev.h>
 
 #include <algorithm>
 #include <climits>
@@ -46,8 +50,28 @@ struct SinkScope {
   ~SinkScope() { t_sink = nullptr; }
 };
 
-// UTF-16 -> UTF-8 here rather than ustring::to_utf8(), which opens an iconv converter on every call (it was
-// most of the time spent per word). Lone surrogates become U+FFFD.
+void append_utf8(std::string& out, uint32_t c) {
+  if (c == 0) return;
+  if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// UTF-16 -> UTF-8 here rather than ustring::to_utf8(), which opens an iconv converter on every call. Lone
+// surrogates become U+FFFD.
 std::string utf8(const poppler::ustring& s) {
   std::string out;
   out.reserve(s.size());
@@ -56,26 +80,17 @@ std::string utf8(const poppler::ustring& s) {
     if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
       c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
       ++i;
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      c = 0xFFFD;
     }
-    if (c == 0) continue;
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
+    append_utf8(out, c);
   }
+  return out;
+}
+
+// A TextWord's characters (UCS-4) -> UTF-8.
+std::string utf8(const Unicode* chars, int n) {
+  std::string out;
+  out.reserve(static_cast<size_t>(std::max(n, 0)));
+  for (int i = 0; i < n; ++i) append_utf8(out, chars[i]);
   return out;
 }
 
@@ -102,29 +117,37 @@ std::string creation_date(const poppler::document& doc) {
   return buf;
 }
 
-// Words of one page turned so that the page's dominant writing direction reads left to right, top to bottom.
-std::vector<PdfWord> page_words(const poppler::page& page, const PdfReadOptions& limits, int64_t index,
-                                std::vector<std::string>& problems) {
-  std::vector<poppler::text_box> boxes = page.text_list(limits.fonts ? poppler::page::text_list_include_font : 0);
-  if (static_cast<int64_t>(boxes.size()) > limits.max_words_per_page) {
-    problems.push_back("page " + std::to_string(index + 1) + ": " + std::to_string(boxes.size()) +
+// Words of one page from poppler's own TextOutputDev (what poppler-cpp's text_list wraps): read here directly
+// because poppler-cpp, asked for fonts, rebuilds the page's font list and copies it into every word (a third of
+// the parse time); TextWord already knows its font. Turned so that the page's dominant writing direction reads
+// left to right, top to bottom.
+std::vector<PdfWord> page_words(PDFDoc& doc, int64_t index, double w, double h, std::vector<std::string>& problems,
+                                const PdfReadOptions& limits) {
+  TextOutputDev dev(nullptr, /*physLayout=*/false, /*fixedPitch=*/0, /*rawOrder=*/false, /*append=*/false);
+  if (!dev.isOk()) return {};
+  doc.displayPageSlice(&dev, static_cast<int>(index + 1), 72, 72, 0, /*useMediaBox=*/false, /*crop=*/false,
+                       /*printing=*/false, -1, -1, -1, -1, nullptr, nullptr, nullptr, nullptr, /*copyXRef=*/false);
+  const std::unique_ptr<TextWordList> list = dev.makeWordList();
+  const int count = list ? list->getLength() : 0;
+  if (count > limits.max_words_per_page) {
+    problems.push_back("page " + std::to_string(index + 1) + ": " + std::to_string(count) +
                        " words, over the limit of " + std::to_string(limits.max_words_per_page) + "; skipped");
     return {};
   }
   int by_rotation[4] = {0, 0, 0, 0};
-  for (const auto& b : boxes) by_rotation[std::clamp(b.rotation(), 0, 3)]++;
+  for (int i = 0; i < count; ++i) by_rotation[std::clamp(list->get(i)->getRotation(), 0, 3)]++;
   const int rot = static_cast<int>(std::max_element(by_rotation, by_rotation + 4) - by_rotation);
-  const poppler::rectf r = page.page_rect();
-  const double w = r.width(), h = r.height();
   std::vector<PdfWord> words;
-  words.reserve(boxes.size());
-  for (const auto& b : boxes) {
-    if (std::clamp(b.rotation(), 0, 3) != rot) continue;  // margin stamps written across the page
+  words.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const TextWord* b = list->get(i);
+    if (std::clamp(b->getRotation(), 0, 3) != rot) continue;  // margin stamps written across the page
+    if (b->getLength() <= 0) continue;
     PdfWord wd;
-    wd.text = utf8(b.text());
+    wd.text = utf8(b->getChar(0), b->getLength());
     if (wd.text.empty()) continue;
-    const poppler::rectf bb = b.bbox();
-    const double x0 = bb.left(), x1 = bb.right(), y0 = bb.top(), y1 = bb.bottom();
+    double x0, y0, x1, y1;
+    b->getBBox(&x0, &y0, &x1, &y1);
     if (!std::isfinite(x0) || !std::isfinite(x1) || !std::isfinite(y0) || !std::isfinite(y1)) continue;
     switch (rot) {
       case 0:
@@ -140,10 +163,12 @@ std::vector<PdfWord> page_words(const poppler::page& page, const PdfReadOptions&
         wd.x0 = h - y1, wd.x1 = h - y0, wd.y0 = x0, wd.y1 = x1;
         break;
     }
-    wd.font_size = b.has_font_info() ? b.get_font_size() : 0;
+    wd.font_size = b->getFontSize();
     if (!std::isfinite(wd.font_size) || wd.font_size <= 0) wd.font_size = std::max(1.0, wd.y1 - wd.y0);
-    wd.bold = b.has_font_info() && bold_font(b.get_font_name());
-    wd.space_after = b.has_space_after();
+    const TextFontInfo* font = b->getFontInfo(0);
+    const GooString* name = font ? font->getFontName() : nullptr;
+    wd.bold = name && bold_font(name->toStr());
+    wd.space_after = b->hasSpaceAfter();
     words.push_back(std::move(wd));
   }
   return words;
@@ -374,6 +399,16 @@ PdfText read_pdf_text(std::span<const uint8_t> bytes, const PdfReadOptions& limi
     t.problems.push_back("encrypted: a password is needed to read it; no text extracted");
     return t;
   }
+  // The same bytes once more through the core API for the pages (see page_words); the xref is read twice,
+  // which costs little next to the pages' content streams.
+  PDFDoc core(new MemStream(reinterpret_cast<const char*>(bytes.data()), 0, static_cast<Goffset>(bytes.size()),
+                            Object(objNull)));
+  if (!core.isOk()) {
+    t.status = "malformed";
+    t.problems.push_back("malformed: poppler could not open it for text extraction");
+    poppler_problem();
+    return t;
+  }
   t.title = utf8(doc->get_title());
   t.author = utf8(doc->get_author());
   t.date = creation_date(*doc);
@@ -392,15 +427,14 @@ PdfText read_pdf_text(std::span<const uint8_t> bytes, const PdfReadOptions& limi
   };
   for (int64_t i = 0; i < n; ++i) {
     PdfPage pg;
-    std::unique_ptr<poppler::page> p(doc->create_page(static_cast<int>(i)));
-    if (!p) {
+    Page* p = i < core.getNumPages() ? core.getPage(static_cast<int>(i + 1)) : nullptr;
+    if (!p || !p->isOk()) {
       unreadable_pages.push_back(i + 1);
       t.pages.push_back(std::move(pg));
       continue;
     }
-    const poppler::rectf r = p->page_rect();
-    pg.width = r.width(), pg.height = r.height();
-    pg.lines = layout_page(page_words(*p, limits, i, t.problems));
+    pg.width = p->getCropWidth(), pg.height = p->getCropHeight();
+    pg.lines = layout_page(page_words(core, i, pg.width, pg.height, t.problems, limits));
     bool any = false;
     for (const auto& l : pg.lines)
       if (l.text.find_first_not_of(" \t") != std::string::npos) any = true;

@@ -1,5 +1,5 @@
-// PDF -> positioned text lines in reading order, through poppler-cpp. Each page's words (poppler's text_list
-// boxes) are grouped into lines, the page is split into columns where a vertical gutter runs between many
+// PDF -> positioned text lines in reading order, through poppler (poppler-cpp for the document, its
+// TextOutputDev for the word boxes with their fonts). Each page's words are grouped into lines, the page is split into columns where a vertical gutter runs between many
 // lines, and lines are ordered region by region: full-width lines (title, abstract, wide figures) cut the page
 // into bands, and inside a band the left column is read before the right one. What went wrong (encrypted, no
 // text layer, malformed, truncated, too many pages) is a status plus problems, never an exception, so one bad
@@ -38,10 +38,6 @@ struct PdfPage {
 struct PdfReadOptions {
   int64_t max_pages = 10000;            // pages read per file; the rest are reported, not read
   int64_t max_words_per_page = 200000;  // a page beyond this is skipped with a problem (hostile content)
-  // Font names and sizes per word (bold headings, exact sizes). poppler-cpp copies the page's whole font list
-  // into every word for this, which is about a third of the time; without it sizes come from the word boxes'
-  // heights and nothing is bold.
-  bool fonts = true;
 };
 
 struct PdfText {

@@ -32,7 +32,7 @@ namespace {
 
 // Backward scratch, shared by all layers: d of the residual stream goes in and out through the caller's dx.
 struct Grads {
-  std::vector<float> dd, tmp, dh, dgate, dup, db, datt, dq, dk, dv, da;
+  std::vector<float> dd, tmp, dh, db, datt, dq, dk, dv, da;  // d gate / d up overwrite the layer's gate / up
 };
 thread_local Grads g_grads;
 
@@ -56,6 +56,9 @@ const WeightMatrix& base_weight(const Gemma3LayerWeights& w, Proj p) {
 }
 
 void resize(std::vector<float>& v, int64_t n) { v.assign(static_cast<size_t>(n), 0.0f); }
+
+// Attention probabilities of one layer up to this size are saved by the forward (270M/1B at seq 512: 4 MiB).
+constexpr int64_t kKeepProbsBytes = int64_t{32} << 20;
 
 }  // namespace
 
@@ -86,7 +89,8 @@ void Gemma3Lora::plan(int64_t B, int64_t T, bool checkpoint) {
     for (auto* v : {&a.k_raw, &a.k, &a.v}) resize(*v, N * G * D);
     resize(a.rstd_q, N * H);
     resize(a.rstd_k, N * G);
-    resize(a.probs, B * H * T * T);
+    // Probabilities are kept for backward while small; beyond that backward recomputes them block by block.
+    resize(a.probs, B * H * T * T * static_cast<int64_t>(sizeof(float)) <= kKeepProbsBytes ? B * H * T * T : 0);
     for (auto* v : {&a.gate, &a.up, &a.h}) resize(*v, N * F);
     for (auto& u : a.u) u.clear();
   }
@@ -101,7 +105,7 @@ void Gemma3Lora::plan(int64_t B, int64_t T, bool checkpoint) {
   for (int64_t n = 0; n < N; ++n) pos_[n] = static_cast<int32_t>(n % T);
   Grads& g = g_grads;
   for (auto* v : {&g.dd, &g.tmp, &g.db, &g.da}) resize(*v, N * C);
-  for (auto* v : {&g.dh, &g.dgate, &g.dup}) resize(*v, N * F);
+  resize(g.dh, N * F);
   for (auto* v : {&g.datt, &g.dq}) resize(*v, N * H * D);
   for (auto* v : {&g.dk, &g.dv}) resize(*v, N * G * D);
 }
@@ -152,7 +156,8 @@ void Gemma3Lora::layer_forward(int64_t l, float* x, LayerActs& a, const TrainOpt
   const int64_t window = cfg_.is_sliding(l) ? cfg_.sliding_window : 0;
   const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
   for (int64_t b = 0; b < B_; ++b)
-    ops::attention(a.att.data() + b * T * H * D, a.probs.data() + b * H * T * T, a.q.data() + b * T * H * D,
+    ops::attention(a.att.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
+                   a.q.data() + b * T * H * D,
                    a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window, lengths_[b],
                    softcap);
   proj(Proj::kO, a.att.data(), a.o_raw.data());
@@ -186,9 +191,10 @@ void Gemma3Lora::layer_backward(int64_t l, float* dx, LayerActs& a, const TrainO
   // FFN block: x2 = x1 + norm_post_ffn(down(geglu(gate(b), up(b)))), b = norm_ffn(x1).
   ops::rmsnorm_backward(g.dd.data(), nullptr, dx, a.d_raw.data(), a.rstd_d.data(), lw.post_ffn_norm, N, C);
   back_proj(Proj::kDown, g.dd.data(), a.h.data(), g.dh.data(), false);
-  ops::geglu_backward(g.dgate.data(), g.dup.data(), g.dh.data(), a.gate.data(), a.up.data(), N * F);
-  back_proj(Proj::kGate, g.dgate.data(), a.b.data(), g.db.data(), false);
-  back_proj(Proj::kUp, g.dup.data(), a.b.data(), g.db.data(), true);
+  // In place: gate and up are not needed once their gradients exist (the LoRA paths read b and u).
+  ops::geglu_backward(a.gate.data(), a.up.data(), g.dh.data(), a.gate.data(), a.up.data(), N * F);
+  back_proj(Proj::kGate, a.gate.data(), a.b.data(), g.db.data(), false);
+  back_proj(Proj::kUp, a.up.data(), a.b.data(), g.db.data(), true);
   ops::rmsnorm_backward(g.tmp.data(), nullptr, g.db.data(), a.x1.data(), a.rstd_f.data(), lw.ffn_norm, N, C);
   for (int64_t i = 0; i < N * C; ++i) dx[i] += g.tmp[i];  // dx is now d x1
   // Attention block: x1 = x0 + norm_post_attn(o(attn(rope(norm_q(q(a))), rope(norm_k(k(a))), v(a)))).
@@ -199,7 +205,8 @@ void Gemma3Lora::layer_backward(int64_t l, float* dx, LayerActs& a, const TrainO
   const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
   for (int64_t b = 0; b < B_; ++b)
     ops::attention_backward(g.dq.data() + b * T * H * D, g.dk.data() + b * T * G * D, g.dv.data() + b * T * G * D,
-                            g.datt.data() + b * T * H * D, a.probs.data() + b * H * T * T, a.q.data() + b * T * H * D,
+                            g.datt.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
+                            a.q.data() + b * T * H * D,
                             a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window,
                             lengths_[b], softcap);
   const float* inv = cfg_.is_sliding(l) ? inv_local_.data() : inv_global_.data();

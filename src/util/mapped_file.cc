@@ -64,4 +64,13 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   return *this;
 }
 
+void MappedFile::drop_resident_pages(std::span<const uint8_t> range) const {
+  if (!mapped_ || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(range.data()) + page - 1) & ~(page - 1);
+  const uintptr_t e = (reinterpret_cast<uintptr_t>(range.data()) + range.size()) & ~(page - 1);
+  if (range.empty() || e <= b) return;
+  ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);  // advisory: a failure only leaves pages resident
+}
+
 }  // namespace scitune

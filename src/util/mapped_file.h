@@ -23,6 +23,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the whole pages inside `range` from this process's resident set when the range lies in this mapping
+  // (otherwise nothing happens): they stay in the page cache and come back on the next access. For data read
+  // once while loading a model, so the file's pages do not add up in RSS next to what was made of them.
+  void drop_resident_pages(std::span<const uint8_t> range) const;
 
  private:
   void release();

@@ -231,16 +231,17 @@ struct AttnGrads {
   Vec dq, dk, dv;
 };
 
+// recompute: the fast backward without saved probabilities (it rebuilds them block by block).
 AttnGrads run_attention_backward(bool fast, const AttnCase& c, const Vec& q, const Vec& k, const Vec& v,
-                                 const Vec& dout, float scale) {
+                                 const Vec& dout, float scale, bool recompute = false) {
   Vec out(q.size()), probs(static_cast<size_t>(c.H) * c.T * c.T);
   ops::attention(out.data(), probs.data(), q.data(), k.data(), v.data(), c.T, c.H, c.G, c.D, scale, c.window, c.valid,
                  c.softcap);
   // NaN-filled outputs: every element must be written, none accumulated.
   AttnGrads g{Vec(q.size(), NAN), Vec(k.size(), NAN), Vec(v.size(), NAN)};
-  (fast ? ops::attention_backward : ops::ref::attention_backward)(g.dq.data(), g.dk.data(), g.dv.data(), dout.data(),
-                                                                  probs.data(), q.data(), k.data(), v.data(), c.T, c.H,
-                                                                  c.G, c.D, scale, c.window, c.valid, c.softcap);
+  (fast ? ops::attention_backward : ops::ref::attention_backward)(
+      g.dq.data(), g.dk.data(), g.dv.data(), dout.data(), recompute ? nullptr : probs.data(), q.data(), k.data(),
+      v.data(), c.T, c.H, c.G, c.D, scale, c.window, c.valid, c.softcap);
   return g;
 }
 
@@ -287,6 +288,12 @@ TEST(OpsBackward, AttentionMatchesReferenceAcrossBlocksWindowPaddingGqaAndSoftca
     EXPECT_LT(rel_err(f.dq, r.dq), 2e-5) << "T=" << c.T << " window=" << c.window << " valid=" << c.valid;
     EXPECT_LT(rel_err(f.dk, r.dk), 2e-5) << "T=" << c.T << " window=" << c.window << " valid=" << c.valid;
     EXPECT_LT(rel_err(f.dv, r.dv), 2e-5) << "T=" << c.T << " window=" << c.window << " valid=" << c.valid;
+    // Without saved probabilities: the recomputed blocks give the same gradients (same arithmetic as the
+    // forward's score rows, so equal up to the GEMM's blocking).
+    const AttnGrads m = run_attention_backward(true, c, q, k, v, dout, scale, /*recompute=*/true);
+    EXPECT_LT(rel_err(m.dq, f.dq), 1e-6) << "recompute T=" << c.T << " window=" << c.window << " valid=" << c.valid;
+    EXPECT_LT(rel_err(m.dk, f.dk), 1e-6) << "recompute T=" << c.T << " window=" << c.window << " valid=" << c.valid;
+    EXPECT_LT(rel_err(m.dv, f.dv), 1e-6) << "recompute T=" << c.T << " window=" << c.window << " valid=" << c.valid;
     // Padding: query rows past valid_len get no gradient, and neither do the keys/values they would be.
     for (int t = c.valid; t < c.T; ++t) {
       for (int i = 0; i < c.H * c.D; ++i) EXPECT_EQ(f.dq[t * c.H * c.D + i], 0.0f);

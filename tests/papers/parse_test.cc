@@ -171,10 +171,6 @@ TEST(PapersParse, WordF1AgainstPdftotextPerFile) {
     EXPECT_GE(f1, 0.98) << f;
     expect_valid_record(d);
     ::testing::Test::RecordProperty("f1_" + f, std::to_string(f1));
-    // --fast (no per-word fonts) reads the same words.
-    ParseOptions fast;
-    fast.read.fonts = false;
-    EXPECT_GE(word_f1(parse_pdf_file(kDir / (f + ".pdf"), fast).text, ref), 0.98) << f << " --fast";
   }
 }
 

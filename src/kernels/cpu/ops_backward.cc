@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "kernels/cpu/geglu_hwy.h"
@@ -74,6 +75,31 @@ SCITUNE_CLONES void softmax_backward_rows(float* dp, int64_t ld_dp, const float*
 
 int to_int(int64_t n) { return static_cast<int>(n); }
 
+// Rows r0 + i of the forward's softmax over keys c0 + j, from scores already scaled (and not yet capped) in p:
+// the same arithmetic as ops::attention's score rows (cap, mask, max, exp, times 1/sum), so the probabilities
+// equal the ones the forward would have saved.
+void recompute_probs(float* p, int64_t rows, int64_t cols, int64_t r0, int64_t c0, int64_t window, float cap) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = p + i * cols;
+    const int64_t t = r0 + i;
+    float mx = kNegInf;
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t key = c0 + j;
+      if (key > t || (window > 0 && key <= t - window)) {
+        row[j] = kNegInf;
+        continue;
+      }
+      if (cap > 0) row[j] = cap * std::tanh(row[j] / cap);
+      mx = std::max(mx, row[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < cols; ++j) sum += (row[j] = row[j] == kNegInf ? 0.0f : std::exp(row[j] - mx));
+    const float inv = 1.0f / sum;
+    for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
+  }
+}
+
 }  // namespace
 
 void rmsnorm_backward(float* dx, float* dgain, const float* dy, const float* x, const float* rstd, const float* gain,
@@ -121,7 +147,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   // Blocks of query rows: a block only reaches keys [c0, r1), so the causal triangle (and a sliding window)
   // skips most of the T x T work while each GEMM stays large enough for OpenBLAS.
   constexpr int64_t kRows = 64;
-  std::vector<float> dp(kRows * T), s(cap > 0 ? kRows * T : 0);
+  std::vector<float> dp(kRows * T), s(cap > 0 ? kRows * T : 0), p_block(probs ? 0 : kRows * T);
   const int ldq = to_int(H * D), ldk = to_int(G * D);
   for (int64_t h = 0; h < H; ++h) {
     const int64_t g = h / group;
@@ -135,17 +161,26 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
     for (int64_t r0 = 0; r0 < n_valid; r0 += kRows) {
       const int64_t r1 = std::min(n_valid, r0 + kRows), rb = r1 - r0;
       const int64_t c0 = window > 0 ? std::max<int64_t>(0, r0 - window + 1) : 0, cb = r1 - c0;
-      const float* pb = probs + (h * T + r0) * T + c0;
       // dP = dO · Vᵀ
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), 1.0f, doh + r0 * ldq, ldq,
                   vg + c0 * ldk, ldk, 0.0f, dp.data(), to_int(cb));
       if (cap > 0)  // the scaled, uncapped scores, for the tanh derivative
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale, qh + r0 * ldq,
                     ldq, kg + c0 * ldk, ldk, 0.0f, s.data(), to_int(cb));
+      const float* pb = probs ? probs + (h * T + r0) * T + c0 : p_block.data();
+      const int64_t ld_p = probs ? T : cb;
+      if (!probs) {  // this block's probabilities again, from the scores
+        if (cap > 0)
+          std::copy(s.begin(), s.begin() + rb * cb, p_block.begin());
+        else
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale,
+                      qh + r0 * ldq, ldq, kg + c0 * ldk, ldk, 0.0f, p_block.data(), to_int(cb));
+        recompute_probs(p_block.data(), rb, cb, r0, c0, window, cap);
+      }
       // dV += Pᵀ · dO (before dP is overwritten; independent of it)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), 1.0f, pb, to_int(T),
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), 1.0f, pb, to_int(ld_p),
                   doh + r0 * ldq, ldq, 1.0f, dvg + c0 * ldk, ldk);
-      softmax_backward_rows(dp.data(), cb, pb, T, cap > 0 ? s.data() : nullptr, cb, rb, cb,
+      softmax_backward_rows(dp.data(), cb, pb, ld_p, cap > 0 ? s.data() : nullptr, cb, rb, cb,
                             cap > 0 ? 1.0f / cap : 0.0f);
       // dQ = scale · dS · K ;  dK += scale · dSᵀ · Q
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_int(rb), to_int(D), to_int(cb), scale, dp.data(),

@@ -27,6 +27,8 @@ void softcap_backward(float* dx, const float* dy, const float* y, int64_t n, flo
 
 // Backward of ops::attention (same layouts, masking and arguments). probs[H,T,T] is what the forward saved:
 // exactly zero outside the mask, which is what keeps masked and padding positions out of every gradient.
+// probs may be null: each block of query rows then recomputes its probabilities from q and k (a [64, T] buffer
+// instead of [H, T, T]: 0.5 GB per layer for 8 heads at T = 4096).
 // dq[T,H,D], dk[T,G,D], dv[T,G,D] are written (dk/dv sum over the H/G query heads sharing a kv head);
 // padding rows (t >= valid_len) get zeros. With softcap > 0 the capped scores are recomputed from q and k.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* probs, const float* q,
