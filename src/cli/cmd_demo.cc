@@ -2,7 +2,8 @@
 // the quantised base stays frozen in place). It answers held-out questions of the bundled science QA set,
 // fine-tunes a LoRA on the rest with a live loss, then shows held-out loss and answers before/after side by side
 // and saves the adapter. OUTPUT_DIR is a run folder like `scitune train` makes (train_log.jsonl, train_config.yaml,
-// eval/eval_results.jsonl with base vs fine-tuned held-out metrics, eval/compare.jsonl) with its report.html.
+// runs/events.out.tfevents.* for TensorBoard, eval/eval_results.jsonl with base vs fine-tuned held-out metrics,
+// eval/compare.jsonl) with its report.html.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/gemma3_lora.h"
 #include "train/lora_ops.h"
+#include "train/tb_event_writer.h"
 #include "train/trainer.h"
 #include "util/progress.h"
 #include "util/error.h"
@@ -184,8 +186,11 @@ void run_demo(const DemoOptions& o) {
   fs::create_directories(run / "eval");
   const fs::path log_path = run / "train_log.jsonl";
   fs::remove(log_path);
+  for (const fs::path& f : tb_event_files(run / "runs")) fs::remove(f);  // each demo starts over, like its log
+  TbEventWriter tb(run / "runs", 0);  // step 0: the held-out loss before training
   auto log_line = [&](const nlohmann::ordered_json& j) {
     std::ofstream(log_path, std::ios::app) << j.dump() << "\n";
+    tb.add_log(j);
   };
   cfg.model = model_path.string();
   cfg.data = {"data/demo/science_qa.jsonl (bundled; last " + std::to_string(o.holdout) + " pairs held out)"};
@@ -277,7 +282,8 @@ void register_demo(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--learning-rate", o->learning_rate, "Peak learning rate (cosine, 3 warmup steps)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for the LoRA init and data order")->capture_default_str();
-  cmd->add_option("--output-dir", o->output_dir, "Where the adapter goes (OUTPUT_DIR/adapter, replaced each run)")
+  cmd->add_option("--output-dir", o->output_dir,
+                  "Run folder: adapter/ (replaced each run), log, TensorBoard events in runs/, report")
       ->capture_default_str();
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Longest answer, in tokens")->capture_default_str();
   cmd->callback([o] { run_demo(*o); });

@@ -3,6 +3,7 @@
 // names) and the same keys as flags, flags winning. Data: dataset files (prepared on the fly, data/prepare.h)
 // or a folder made by `scitune data prepare`.
 // Output folder: train_config.yaml, train_log.jsonl (one JSON object per optimizer step and per evaluation),
+// runs/events.out.tfevents.* (the same numbers for `tensorboard --logdir OUTPUT_DIR`, tags as HF Trainer's),
 // checkpoint-<step>/ (adapter + optimizer + trainer state, atomic), best/ (lowest eval_loss), adapter/ (last).
 // Ctrl-C finishes the current step, saves a checkpoint and exits; --resume continues from the newest one.
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "model/load.h"
 #include "tokenizer/tokenizer.h"
 #include "train/gemma3_lora.h"
+#include "train/tb_event_writer.h"
 #include "train/trainer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -183,11 +185,21 @@ void run_train(TrainArgs& a) {
     fs::remove(log_path);
   }
   write_file_atomic(out / "train_config.yaml", to_yaml(c), Overwrite::kYes);
+  // TensorBoard: one events file per invocation in OUTPUT_DIR/runs; a resumed run's SessionLog.START makes
+  // TensorBoard drop what the killed run logged past the checkpoint (as truncate_log does for the JSONL).
+  const fs::path tb_dir = out / "runs";
+  if (resume_dir.empty())
+    for (const fs::path& f : tb_event_files(tb_dir)) fs::remove(f);
+  TbEventWriter tb(tb_dir, trainer.state().global_step + 1);
   if (!data.report_json.empty()) write_file_atomic(out / "data_report.json", data.report_json, Overwrite::kYes);
   std::printf("training %s: %lld steps, %zu examples (%lld steps/epoch), LoRA r %lld alpha %g, %lld parameters\n",
               c.model.c_str(), static_cast<long long>(trainer.total_steps()), data.train.size(),
               static_cast<long long>(trainer.steps_per_epoch()), static_cast<long long>(adapter.config().r),
               adapter.config().alpha, static_cast<long long>(adapter.parameter_count()));
+  const uint64_t state_bytes = trainer.optimizer().state_bytes();
+  const uint64_t fp32_bytes = 2 * sizeof(float) * static_cast<uint64_t>(adapter.parameter_count());
+  std::printf("optimizer: %s, states %s%s\n", c.optim.c_str(), human_bytes(state_bytes).c_str(),
+              state_bytes == fp32_bytes ? "" : (" (fp32 would be " + human_bytes(fp32_bytes) + ")").c_str());
 
   const int64_t eval_every = c.eval_steps > 0 ? c.eval_steps : c.logging_steps;
   InterruptScope interrupt_scope;
@@ -198,6 +210,7 @@ void run_train(TrainArgs& a) {
   while (!trainer.done()) {
     const StepLog s = trainer.train_step();
     append_line(log_path, log_json(s));
+    tb.add_log(log_json(s));
     char buf[200];
     std::snprintf(buf, sizeof buf, "loss %.4f  lr %.2e  grad %.3f  %.0f tok/s  %.0f MB", s.loss, s.learning_rate,
                   s.grad_norm, s.tokens_per_second, s.peak_memory_mb);
@@ -208,6 +221,7 @@ void run_train(TrainArgs& a) {
     if (!data.validation.empty() && (s.step % eval_every == 0 || trainer.done())) {
       const EvalLog e = trainer.evaluate();
       append_line(log_path, log_json(e));
+      tb.add_log(log_json(e));
       const bool was_best = !trainer.state().has_best || e.eval_loss < trainer.state().best_eval_loss;
       stopped_early = trainer.record_eval(e);
       if (was_best) adapter.save(out / "best", Overwrite::kYes);
@@ -232,6 +246,7 @@ void run_train(TrainArgs& a) {
   adapter.save(out / "adapter", Overwrite::kYes);
   std::printf("saved the last adapter to %s%s; log: %s\n", (out / "adapter").c_str(),
               data.validation.empty() ? "" : (" and the best to " + (out / "best").string()).c_str(), log_path.c_str());
+  std::printf("tensorboard --logdir %s   (events in %s)\n", out.c_str(), tb_dir.c_str());
   const auto problems = write_run_report(out);
   std::printf("report: %s%s\n", (out / "report.html").c_str(), problems.empty() ? "" : " (with warnings)");
 }
@@ -256,7 +271,8 @@ void register_train(CLI::App& app) {
   flag(cmd, *a, "--data-format", &TrainConfig::data_format, "auto, messages, sharegpt, alpaca, sciriff, text, tokens, ...");
   flag(cmd, *a, "--validation-data", &TrainConfig::validation_data, "Separate validation file");
   flag(cmd, *a, "--validation-split", &TrainConfig::validation_split, "Fraction of the data held out for evaluation");
-  flag(cmd, *a, "--output-dir", &TrainConfig::output_dir, "Run folder (log, checkpoints, adapters)");
+  flag(cmd, *a, "--output-dir", &TrainConfig::output_dir,
+       "Run folder (log, TensorBoard events in runs/, checkpoints, adapters)");
   flag(cmd, *a, "--learning-rate", &TrainConfig::learning_rate, "Peak learning rate (2e-4)");
   flag(cmd, *a, "--lr-scheduler-type", &TrainConfig::lr_scheduler_type, "linear, cosine, constant, constant_with_warmup");
   flag(cmd, *a, "--warmup-steps", &TrainConfig::warmup_steps, "Warmup steps (wins over --warmup-ratio)");
@@ -268,7 +284,7 @@ void register_train(CLI::App& app) {
   flag(cmd, *a, "--gradient-accumulation-steps", &TrainConfig::gradient_accumulation_steps, "Micro-batches per step (1)");
   flag(cmd, *a, "--weight-decay", &TrainConfig::weight_decay, "Decoupled weight decay (0)");
   flag(cmd, *a, "--max-grad-norm", &TrainConfig::max_grad_norm, "Gradient clipping norm (1.0; 0 = off)");
-  flag(cmd, *a, "--optim", &TrainConfig::optim, "adamw_torch");
+  flag(cmd, *a, "--optim", &TrainConfig::optim, "adamw_torch, or adamw_8bit (bitsandbytes' 8-bit states)");
   flag(cmd, *a, "--max-seq-length", &TrainConfig::max_seq_length, "Longest example in tokens (1024; longer are cut)");
   flag(cmd, *a, "--seed", &TrainConfig::seed, "Seed for init, data order and dropout (42)");
   flag(cmd, *a, "--logging-steps", &TrainConfig::logging_steps, "Print a log line every N steps (10)");

@@ -1,5 +1,7 @@
 #include "data/prepare.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -50,6 +52,20 @@ std::vector<PendingRecord> read_source(const DataSourceSpec& src, const DatasetS
     if (rec->reject) {
       add_reject(sr, *rec->reject, spec.strict);
       continue;
+    }
+    if (!src.filter.empty()) {
+      const nlohmann::json* tag = json_find(rec->value, "dataset");
+      if (!tag || !tag->is_string()) {
+        add_reject(sr,
+                   {"no dataset tag", rec->where + ": --filter-dataset needs a string \"dataset\" field, found " +
+                                          (tag ? std::string(json_type_name(*tag)) : std::string("none"))},
+                   spec.strict);
+        continue;
+      }
+      if (!src.filter.keeps(tag->get_ref<const std::string&>())) {
+        ++sr.filtered;
+        continue;
+      }
     }
     if (layout == Layout::kAuto) {
       const auto detected = detect_layout(rec->value);
@@ -131,6 +147,31 @@ nlohmann::json cache_meta(const DataReport& r, const std::string& split) {
 }
 
 }  // namespace
+
+bool DatasetFilter::keeps(const std::string& tag) const {
+  auto any = [&](const std::vector<std::string>& patterns) {
+    for (const std::string& p : patterns)
+      if (fnmatch(p.c_str(), tag.c_str(), 0) == 0) return true;
+    return false;
+  };
+  return (include.empty() || any(include)) && !any(exclude);
+}
+
+void add_dataset_filter(DatasetFilter& filter, std::string_view patterns) {
+  size_t start = 0;
+  while (true) {
+    const size_t comma = std::min(patterns.find(',', start), patterns.size());
+    std::string p(patterns.substr(start, comma - start));
+    const bool exclude = !p.empty() && p[0] == '!';
+    if (exclude) p.erase(0, 1);
+    if (p.empty())
+      fail("--filter-dataset " + std::string(patterns) +
+           ": an empty pattern (expected NAME[,NAME...], '!' to exclude)");
+    (exclude ? filter.exclude : filter.include).push_back(std::move(p));
+    if (comma == patterns.size()) break;
+    start = comma + 1;
+  }
+}
 
 uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
   SCITUNE_CHECK(n > 0, "uniform_below(0)");

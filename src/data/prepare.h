@@ -35,10 +35,24 @@
 
 namespace scitune {
 
+// Which records to keep by their "dataset" field: the source tag of Tulu-style mixtures (SciRIFF-train-mix is
+// half SciRIFF, half general chat; OS_Train_Data mixes its parts the same way). Patterns are globs
+// ("science.*"); one starting with '!' excludes. A record is kept when it matches an include pattern (or there
+// is none) and no exclude pattern. Records left out are counted as filtered, not rejected; with a filter, a
+// record without a string "dataset" field is rejected ("no dataset tag").
+struct DatasetFilter {
+  std::vector<std::string> include, exclude;
+  bool empty() const { return include.empty() && exclude.empty(); }
+  bool keeps(const std::string& tag) const;
+};
+// Comma-separated patterns ("science.*,!science.qasper*") appended to `filter`; UserError on an empty one.
+void add_dataset_filter(DatasetFilter& filter, std::string_view patterns);
+
 struct DataSourceSpec {
-  std::filesystem::path path;
-  int64_t sample = -1;  // N examples drawn at random from the file; -1: all
+  std::filesystem::path path;  // a file, a folder of .parquet shards or a glob (data/record_source.h)
+  int64_t sample = -1;         // N examples drawn at random from the file; -1: all
   Layout layout = Layout::kAuto;
+  DatasetFilter filter;  // applied before sampling: N examples are drawn from the records it keeps
 };
 
 // "FILE" or "FILE:N" (N a positive integer; a FILE whose name itself ends in ":digits" cannot be named).

@@ -1,9 +1,15 @@
 #include "data/record_source.h"
 
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <vector>
 
 #include "data/byte_source.h"
+#include "data/parquet_source.h"
 #include "io/json_limits.h"
 #include "tokenizer/json_dom.h"
 #include "tokenizer/utf8.h"
@@ -206,7 +212,77 @@ std::unique_ptr<RecordSource> open_with(const std::function<std::unique_ptr<Byte
   return std::make_unique<JsonlSource>(open(), name, limits);
 }
 
+bool is_parquet(const std::filesystem::path& path) {
+  if (path.extension() == ".parquet") return true;
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 4) && std::string_view(magic, 4) == "PAR1";
+}
+
+std::unique_ptr<RecordSource> open_file(const std::filesystem::path& path, const ReaderLimits& limits) {
+  if (is_parquet(path)) return open_parquet_source(path);
+  return open_with([&] { return open_byte_source(path); }, path.string(), limits);
+}
+
+// Several files read as one source, each opened when the one before it ends.
+class ChainSource : public RecordSource {
+ public:
+  ChainSource(std::vector<std::filesystem::path> files, const ReaderLimits& limits)
+      : files_(std::move(files)), limits_(limits), current_(open_file(files_[0], limits_)) {
+    format_ = std::string(current_->format());
+    if (files_.size() > 1) format_ += " x " + std::to_string(files_.size()) + " files";
+  }
+  std::string_view format() const override { return format_; }
+
+  std::optional<RawRecord> next() override {
+    while (current_) {
+      if (auto r = current_->next()) return r;
+      current_.reset();
+      if (++index_ < files_.size()) current_ = open_file(files_[index_], limits_);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::filesystem::path> files_;
+  ReaderLimits limits_;
+  size_t index_ = 0;
+  std::unique_ptr<RecordSource> current_;
+  std::string format_;
+};
+
 }  // namespace
+
+std::vector<std::filesystem::path> expand_data_path(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> out;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& e : fs::directory_iterator(path, ec))
+      if (e.path().extension() == ".parquet" && e.is_regular_file(ec)) out.push_back(e.path());
+    if (ec) fail(path.string() + ": cannot list the folder: " + ec.message());
+    if (out.empty())
+      fail(path.string() + ": a folder source is read as its *.parquet shards, and it has none" +
+           (fs::is_directory(path / "data", ec)
+                ? " (Hugging Face datasets keep theirs in " + (path / "data").string() + ")"
+                : ""));
+  } else {
+    const std::string pattern = path.filename().string();
+    if (fs::exists(path, ec) || pattern.find_first_of("*?[") == std::string::npos) return {path};
+    const fs::path dir = path.parent_path();
+    if (dir.string().find_first_of("*?[") != std::string::npos)
+      fail(path.string() + ": a glob may only be in the file name, not in the folders");
+    for (const auto& e : fs::directory_iterator(dir.empty() ? fs::path(".") : dir, ec)) {
+      const std::string name = e.path().filename().string();
+      if (fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0 && e.is_regular_file(ec)) out.push_back(dir / name);
+    }
+    if (ec)
+      fail(path.string() + ": cannot list " + (dir.empty() ? std::string(".") : dir.string()) + ": " + ec.message());
+    if (out.empty()) fail(path.string() + ": no file matches");
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 RawRecord parse_record(std::string_view text, std::string where) {
   RawRecord r;
@@ -245,11 +321,14 @@ RawRecord parse_record(std::string_view text, std::string where) {
 }
 
 std::unique_ptr<RecordSource> open_record_source(const std::filesystem::path& path, const ReaderLimits& limits) {
-  return open_with([&] { return open_byte_source(path); }, path.string(), limits);
+  std::vector<std::filesystem::path> files = expand_data_path(path);
+  if (files.size() == 1 && files[0] == path) return open_file(path, limits);
+  return std::make_unique<ChainSource>(std::move(files), limits);
 }
 
 std::unique_ptr<RecordSource> open_record_source(std::span<const uint8_t> bytes, const std::string& name,
                                                  const ReaderLimits& limits) {
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PAR1", 4) == 0) return open_parquet_source(bytes, name);
   return open_with([&] { return memory_byte_source(bytes, name); }, name, limits);
 }
 

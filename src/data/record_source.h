@@ -10,8 +10,12 @@
 // array element longer than ReaderLimits::max_record_bytes, a broken array (missing comma, unterminated) or an
 // unreadable/corrupt file throws UserError naming the file and line.
 //
-// Another format (Parquet, say) plugs in as one more RecordSource yielding one object per row, `where` =
-// "<file>:row <n>"; layouts, validation and tokenisation downstream do not change.
+// Parquet files (data/parquet_source.h) are one more RecordSource yielding one object per row, `where` =
+// "<file>:row <n>"; layouts, validation and tokenisation downstream do not change. A file is read as Parquet
+// when its name ends in ".parquet" or it starts with Parquet's magic "PAR1".
+//
+// A path may also name several files, read one after the other as one source (expand_data_path): a folder
+// (its *.parquet shards) or a glob in the file name ('data/train-*.parquet', quoted so the shell leaves it).
 #pragma once
 #include <cstddef>
 #include <filesystem>
@@ -21,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "data/reject.h"
 
@@ -40,12 +45,19 @@ class RecordSource {
  public:
   virtual ~RecordSource() = default;
   virtual std::optional<RawRecord> next() = 0;  // nullopt at the end
-  virtual std::string_view format() const = 0;  // "jsonl" or "json-array", plus "+gzip"/"+zstd"
+  // "jsonl" or "json-array", plus "+gzip"/"+zstd"; "parquet"; for several files, the first's plus " x N files"
+  virtual std::string_view format() const = 0;
 };
 
-// `path` names the file in every message as given.
+// The files `path` names: the file itself; a folder's *.parquet files (Hugging Face's shards,
+// "train-00000-of-00002.parquet", ...); or the files a glob ('*', '?', '[...]' in the last component only)
+// matches. Folder and glob matches are sorted by name. UserError when a folder or a glob names no file.
+std::vector<std::filesystem::path> expand_data_path(const std::filesystem::path& path);
+
+// `path` (a file, a folder or a glob: expand_data_path) names the file in every message as given.
 std::unique_ptr<RecordSource> open_record_source(const std::filesystem::path& path, const ReaderLimits& limits = {});
 // The same over bytes in memory (they must outlive the source); `name` stands for the file in messages.
+// Bytes starting with "PAR1" are read as a Parquet file.
 std::unique_ptr<RecordSource> open_record_source(std::span<const uint8_t> bytes, const std::string& name,
                                                  const ReaderLimits& limits = {});
 

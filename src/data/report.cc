@@ -122,6 +122,7 @@ json to_json(const DataReport& r) {
                        {"layout", s.layout},
                        {"requested", s.requested},
                        {"records", s.records},
+                       {"filtered", s.filtered},
                        {"valid", s.valid},
                        {"examined", s.examined},
                        {"kept", s.kept},
@@ -174,6 +175,7 @@ DataReport report_from_json(const json& j, const std::string& where) {
     sr.layout = s.str("layout");
     sr.requested = s.i64("requested");
     sr.records = s.i64("records");
+    if (s.has("filtered")) sr.filtered = s.i64("filtered");  // absent in reports before --filter-dataset
     sr.valid = s.i64("valid");
     sr.examined = s.i64("examined");
     sr.kept = s.i64("kept");
@@ -205,10 +207,10 @@ std::string format_report(const DataReport& r) {
   auto line = [&](const std::string& s) { out += s + "\n"; };
   for (const SourceReport& s : r.sources) {
     line(s.path + " (" + s.format + ", " + (s.layout.empty() ? "no layout" : s.layout) + "): " + thousands(s.records) +
-         " records, " + thousands(s.kept) + " kept" +
-         (s.requested >= 0 ? " of " + thousands(s.requested) + " requested" : "") + ", " + thousands(s.rejected) +
-         " rejected, " + thousands(s.truncated) + " truncated; " + thousands(s.tokens) + " tokens, " +
-         thousands(s.trained_tokens) + " trained");
+         " records, " + (s.filtered ? thousands(s.filtered) + " filtered out by dataset, " : "") + thousands(s.kept) +
+         " kept" + (s.requested >= 0 ? " of " + thousands(s.requested) + " requested" : "") + ", " +
+         thousands(s.rejected) + " rejected, " + thousands(s.truncated) + " truncated; " + thousands(s.tokens) +
+         " tokens, " + thousands(s.trained_tokens) + " trained");
     if (s.examined < s.valid)
       line("  " + thousands(s.valid - s.examined) + " valid records not used (sample of " + thousands(s.requested) +
            ")");

@@ -20,7 +20,8 @@ struct SourceReport {
   std::string format;      // "jsonl", "json-array+gzip", ...
   std::string layout;      // as detected or forced ("" when no record had one)
   int64_t requested = -1;  // FILE:N; -1 = every record
-  int64_t records = 0;     // records read (non-blank lines / array elements)
+  int64_t records = 0;     // records read (non-blank lines / array elements / Parquet rows)
+  int64_t filtered = 0;    // records left out by --filter-dataset (neither valid nor rejected)
   int64_t valid = 0;       // records that passed JSON and layout checks
   int64_t examined = 0;    // valid records tokenised (with a sample count: until N were kept)
   int64_t kept = 0;

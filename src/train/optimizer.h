@@ -1,12 +1,14 @@
-// Optimizer and learning-rate schedule with the semantics of torch.optim.AdamW and transformers'
-// get_{constant,linear,cosine}_schedule_with_warmup (spec: ../shared/spec/trainer_quant_facts.md §2-§4), so a
-// run's numbers can be compared with HF Trainer's step by step.
+// Optimizers and learning-rate schedule with the semantics of torch.optim.AdamW (here), bitsandbytes' 8-bit
+// AdamW (optimizer8bit.h) and transformers' get_{constant,linear,cosine}_schedule_with_warmup (spec:
+// ../shared/spec/trainer_quant_facts.md §2-§5), so a run's numbers can be compared with HF Trainer's step by step.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "io/safetensors.h"
 #include "train/lora.h"
 
 namespace scitune {
@@ -22,24 +24,58 @@ struct AdamWConfig {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
 };
 
+// What the trainer holds: an optimizer over every LoRA tensor of an adapter, in optimizer order (module order,
+// A then B: tensor k is module k / 2, A when k is even).
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual void step(LoraAdapter& adapter, double lr) = 0;
+  virtual const char* name() const = 0;      // the optim it implements: "adamw_torch", "adamw_8bit"
+  virtual uint64_t state_bytes() const = 0;  // the moments' memory
+  // Checkpoints: the state as named tensors viewing this object, and back (names, dtypes and sizes checked;
+  // errors name the file).
+  virtual std::vector<TensorData> state_tensors() const = 0;
+  virtual void load_state(const SafetensorsFile& f) = 0;
+  int64_t steps_taken() const { return t_; }
+  void set_steps_taken(int64_t t) { t_ = t; }
+
+ protected:
+  int64_t t_ = 0;
+};
+
+// The optimizer for TrainingArguments.optim: adamw_torch / adamw_torch_fused -> AdamW, adamw_8bit /
+// paged_adamw_8bit -> AdamW8bit (paging is a CUDA memory feature; bitsandbytes ignores it on CPU too).
+std::unique_ptr<Optimizer> make_optimizer(const std::string& optim, const LoraAdapter& adapter, AdamWConfig config);
+bool is_known_optim(const std::string& optim);
+
+// Parameter and gradient of optimizer tensor k (see Optimizer).
+inline std::vector<float>& lora_param(LoraAdapter& a, size_t k) {
+  return k % 2 == 0 ? a.modules()[k / 2].A : a.modules()[k / 2].B;
+}
+inline const std::vector<float>& lora_param(const LoraAdapter& a, size_t k) {
+  return k % 2 == 0 ? a.modules()[k / 2].A : a.modules()[k / 2].B;
+}
+inline const std::vector<float>& lora_grad(const LoraAdapter& a, size_t k) {
+  return k % 2 == 0 ? a.modules()[k / 2].dA : a.modules()[k / 2].dB;
+}
+inline size_t lora_tensor_count(const LoraAdapter& a) { return 2 * a.modules().size(); }
+
 // torch.optim.AdamW (non-fused, non-amsgrad) over every LoRA tensor of an adapter, fp32 states:
 //   p *= 1 - lr * wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-class AdamW {
+// Checkpoint tensors exp_avg.<k> / exp_avg_sq.<k> (F32).
+class AdamW : public Optimizer {
  public:
   AdamW(const LoraAdapter& adapter, AdamWConfig config);
-  void step(LoraAdapter& adapter, double lr);
-  int64_t steps_taken() const { return t_; }
-  uint64_t state_bytes() const;
-  // Moments in adapter module order, A then B (for checkpoints).
-  std::vector<std::vector<float>>& moments1() { return m_; }
-  std::vector<std::vector<float>>& moments2() { return v_; }
-  void set_steps_taken(int64_t t) { t_ = t; }
+  void step(LoraAdapter& adapter, double lr) override;
+  const char* name() const override { return "adamw_torch"; }
+  uint64_t state_bytes() const override;
+  std::vector<TensorData> state_tensors() const override;
+  void load_state(const SafetensorsFile& f) override;
 
  private:
   AdamWConfig cfg_;
-  int64_t t_ = 0;
-  std::vector<std::vector<float>> m_, v_;  // 2 per module: A, B
+  std::vector<std::vector<float>> m_, v_;  // per optimizer tensor
 };
 
 // L2 norm of all LoRA gradients (in double), and torch clip_grad_norm_: when max_norm > 0 and

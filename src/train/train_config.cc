@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "train/optimizer.h"
 #include "util/error.h"
 
 namespace scitune {
@@ -30,8 +31,9 @@ void TrainConfig::validate() const {
   need(gradient_accumulation_steps >= 1, "gradient_accumulation_steps must be >= 1");
   need(weight_decay >= 0, "weight_decay must be >= 0");
   need(max_grad_norm >= 0, "max_grad_norm must be >= 0 (0 disables clipping)");
-  need(optim == "adamw_torch" || optim == "adamw_torch_fused",
-       "optim: \"" + optim + "\" is not supported (use adamw_torch; adamw_8bit is not built yet)");
+  need(is_known_optim(optim), "optim: \"" + optim +
+                                  "\" is not supported (use adamw_torch or adamw_8bit; adamw_torch_fused and "
+                                  "paged_adamw_8bit are accepted as their aliases)");
   need(max_seq_length >= 2, "max_seq_length must be >= 2");
   need(logging_steps >= 1, "logging_steps must be >= 1");
   need(eval_steps >= 0, "eval_steps must be >= 0");

@@ -31,7 +31,8 @@ Trainer::Trainer(const TrainConfig& config, Gemma3Lora& net, LoraAdapter& adapte
       adapter_(adapter),
       train_(train),
       val_(validation),
-      opt_(adapter, {config.adam_beta1, config.adam_beta2, config.adam_epsilon, config.weight_decay}),
+      opt_(make_optimizer(config.optim, adapter,
+                          {config.adam_beta1, config.adam_beta2, config.adam_epsilon, config.weight_decay})),
       schedule_(parse_lr_schedule(config.lr_scheduler_type)) {
   if (train_.empty()) fail("training data is empty");
   const int64_t n = static_cast<int64_t>(train_.size()), B = cfg_.per_device_train_batch_size;
@@ -122,7 +123,7 @@ StepLog Trainer::train_step() {
     fail("gradient norm is " + std::to_string(log.grad_norm) + " at step " + std::to_string(state_.global_step + 1) +
          "; stopping (the last checkpoint holds the last good state; try a lower learning_rate)");
   log.learning_rate = cfg_.learning_rate * lr_multiplier(schedule_, state_.global_step, warmup_, total_steps_);
-  opt_.step(adapter_, log.learning_rate);
+  opt_->step(adapter_, log.learning_rate);
   ++state_.global_step;
   if (state_.batch_in_epoch >= micro_per_epoch_) {
     ++state_.epoch;
@@ -175,19 +176,11 @@ std::string Trainer::save_checkpoint(const std::string& output_dir) {
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   adapter_.save(tmp);
-  std::vector<TensorData> tensors;
-  for (size_t k = 0; k < opt_.moments1().size(); ++k)
-    for (int which = 0; which < 2; ++which) {
-      const std::vector<float>& v = which == 0 ? opt_.moments1()[k] : opt_.moments2()[k];
-      tensors.push_back({{(which == 0 ? "exp_avg." : "exp_avg_sq.") + std::to_string(k), DType::F32,
-                          {static_cast<int64_t>(v.size())}},
-                         {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)}});
-    }
-  write_safetensors(tmp / "optimizer.safetensors", tensors, {{"format", "pt"}});
+  write_safetensors(tmp / "optimizer.safetensors", opt_->state_tensors(), {{"format", "pt"}, {"optim", opt_->name()}});
   nlohmann::json st = {{"global_step", state_.global_step},
                        {"epoch", state_.epoch},
                        {"batch_in_epoch", state_.batch_in_epoch},
-                       {"optimizer_steps", opt_.steps_taken()},
+                       {"optimizer_steps", opt_->steps_taken()},
                        {"has_best", state_.has_best},
                        {"best_eval_loss", state_.best_eval_loss},
                        {"evals_without_improvement", state_.evals_without_improvement},
@@ -228,20 +221,19 @@ void Trainer::load_checkpoint(const std::string& dir) {
     dst.B = s.B;
   }
   SafetensorsFile f(fs::path(dir) / "optimizer.safetensors");
-  for (size_t k = 0; k < opt_.moments1().size(); ++k)
-    for (int which = 0; which < 2; ++which) {
-      std::vector<float>& v = which == 0 ? opt_.moments1()[k] : opt_.moments2()[k];
-      std::vector<float> got = f.tensor((which == 0 ? "exp_avg." : "exp_avg_sq.") + std::to_string(k)).to_f32();
-      if (got.size() != v.size()) fail(dir + "/optimizer.safetensors: optimizer state size does not match the adapter");
-      v = std::move(got);
-    }
+  const auto optim = f.metadata().find("optim");  // absent in checkpoints from before adamw_8bit: torch's AdamW
+  const std::string saved_optim = optim == f.metadata().end() ? "adamw_torch" : optim->second;
+  if (saved_optim != opt_->name())
+    fail(dir + ": the checkpoint holds " + saved_optim + " optimizer state but this run uses optim " + cfg_.optim +
+         " (resume with the optim it was trained with)");
+  opt_->load_state(f);
   state_.global_step = json_int(field("global_step"), src + ": global_step");
   state_.epoch = json_int(field("epoch"), src + ": epoch");
   state_.batch_in_epoch = json_int(field("batch_in_epoch"), src + ": batch_in_epoch");
   state_.has_best = json_bool(field("has_best"), src + ": has_best");
   state_.best_eval_loss = json_number(field("best_eval_loss"), src + ": best_eval_loss");
   state_.evals_without_improvement = json_int(field("evals_without_improvement"), src + ": evals_without_improvement");
-  opt_.set_steps_taken(json_int(field("optimizer_steps"), src + ": optimizer_steps"));
+  opt_->set_steps_taken(json_int(field("optimizer_steps"), src + ": optimizer_steps"));
   order_epoch_ = -1;
 }
 

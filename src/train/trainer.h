@@ -2,14 +2,15 @@
 //  - an optimizer step = gradient_accumulation_steps micro-batches; its loss is the sum of token losses over all
 //    of them divided by the number of labels != -100 in them after the shift (HF's num_items_in_batch, which
 //    transformers counts over labels[..., 1:] since huggingface/transformers#46204);
-//  - grad_norm is logged before clipping to max_grad_norm; AdamW as torch; the LambdaLR schedule where update k
-//    uses multiplier(k - 1);
+//  - grad_norm is logged before clipping to max_grad_norm; AdamW as torch (or bitsandbytes' 8-bit AdamW for
+//    optim adamw_8bit); the LambdaLR schedule where update k uses multiplier(k - 1);
 //  - an epoch has ceil(micro-batches / accumulation) steps, the last one possibly shorter.
 // Micro-batches are right-padded to their longest example (labels -100 on padding). Data order per epoch is a
 // seeded shuffle (or file order), so a run is reproducible and resumable from its position.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,7 +59,7 @@ class Trainer {
   int64_t total_steps() const { return total_steps_; }
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
   const TrainState& state() const { return state_; }
-  AdamW& optimizer() { return opt_; }
+  Optimizer& optimizer() { return *opt_; }
 
   // One optimizer step (the next micro-batches in data order). Throws UserError on a non-finite loss.
   StepLog train_step();
@@ -79,7 +80,7 @@ class Trainer {
   LoraAdapter& adapter_;
   const std::vector<TokenizedExample>& train_;
   const std::vector<TokenizedExample>& val_;
-  AdamW opt_;
+  std::unique_ptr<Optimizer> opt_;
   LrSchedule schedule_;
   int64_t micro_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0, warmup_ = 0;
   TrainState state_;

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "cli_run.h"
+#include "io/safetensors.h"
+#include "test_util.h"
 #include "train/lora.h"
 #include "train_fixture.h"
 
@@ -83,6 +85,54 @@ TEST_F(CliTrain, ResumedRunMatchesTheUninterruptedOneBitForBit) {
     EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
     EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
   }
+}
+
+// optim adamw_8bit (bitsandbytes' 8-bit AdamW): r 128 on this model makes LoRA tensors of 2048..8192 elements, so
+// both the 8-bit states (codes + absmax) and the fp32 ones of tensors under 4096 elements go through a checkpoint.
+TEST_F(CliTrain, EightBitAdamWResumesBitForBit) {
+  const fs::path d = data(), full = tmp("full8"), part = tmp("part8");
+  std::string args = common(d, full);
+  const std::string rank = " --r 4 --lora-alpha 8";
+  args.replace(args.find(rank), rank.size(), " --r 128 --lora-alpha 16");
+  args += " --optim adamw_8bit --weight-decay 0.01 --max-steps 4 --save-steps 2";
+  auto r = run_cli(args);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("optimizer: adamw_8bit, states "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(fp32 would be "), std::string::npos) << r.out;
+  {
+    const SafetensorsFile opt(full / "checkpoint-2/optimizer.safetensors");
+    EXPECT_EQ(opt.metadata().at("optim"), "adamw_8bit");
+    size_t u8 = 0, f32 = 0;
+    for (const auto& t : opt.tensors()) (t.dtype == DType::U8 ? u8 : f32) += t.name.rfind("state", 0) == 0;
+    EXPECT_GT(u8, 0u);
+    EXPECT_GT(f32, 0u);
+  }
+  fs::create_directories(part);
+  fs::copy(full / "checkpoint-2", part / "checkpoint-2", fs::copy_options::recursive);
+  {
+    std::ifstream in(full / "train_log.jsonl");
+    std::ofstream outf(part / "train_log.jsonl");
+    std::string line;
+    for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
+  }
+  std::string resume = args;
+  resume.replace(resume.find(full.string()), full.string().size(), part.string());
+  // The 8-bit state cannot continue as torch's AdamW.
+  std::string wrong = resume;
+  wrong.replace(wrong.find("adamw_8bit"), 10, "adamw_torch");
+  r = run_cli(wrong + " --resume");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("holds adamw_8bit optimizer state"), std::string::npos) << r.out;
+  r = run_cli(resume + " --resume");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto a = log_lines(full), b = log_lines(part);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
+    EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
+  }
+  EXPECT_EQ(testing::read_text(part / "adapter/adapter_model.safetensors"),
+            testing::read_text(full / "adapter/adapter_model.safetensors"));
 }
 
 TEST_F(CliTrain, BadConfigAndDataAreNamed) {
