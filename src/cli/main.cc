@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "kernels/cpu/blas_threads.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -12,6 +13,7 @@
 #endif
 
 int main(int argc, char** argv) {
+  scitune::stop_idle_blas_threads();  // started again by the first GEMM that wants them
   CLI::App app{"scitune: fine-tune Google Gemma models on science text, locally"};
   app.set_version_flag("--version", "scitune " SCITUNE_VERSION);
   bool quiet = false, verbose = false;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -130,10 +131,24 @@ std::vector<PaperDocument> parse_pdf_files(const std::vector<std::filesystem::pa
   std::vector<PaperDocument> docs(paths.size());
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t jobs = std::min<size_t>(paths.size(), options.jobs > 0 ? static_cast<size_t>(options.jobs) : hw);
+  // Largest files first when several run at once: a big file picked up last would leave the other workers idle
+  // at the end (longest-processing-time-first scheduling; file size stands in for the time).
+  std::vector<size_t> order(paths.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (jobs > 1) {
+    std::vector<uintmax_t> size(paths.size(), 0);
+    for (size_t i = 0; i < paths.size(); ++i) {
+      std::error_code ec;
+      size[i] = std::filesystem::file_size(paths[i], ec);
+      if (ec) size[i] = 0;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return size[a] > size[b]; });
+  }
   std::atomic<size_t> next{0};
   std::mutex done_mu;
   auto work = [&] {
-    for (size_t i = next++; i < paths.size(); i = next++) {
+    for (size_t k = next++; k < paths.size(); k = next++) {
+      const size_t i = order[k];
       docs[i] = parse_pdf_file(paths[i], options);
       if (on_done) {
         std::lock_guard<std::mutex> lock(done_mu);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/blas_threads.h"
 #include "test_util.h"
 
 namespace scitune {
@@ -22,6 +23,20 @@ TEST(Ops, MatmulMatchesReference) {
     ops::ref::matmul_nt(yr.data(), x.data(), w.data(), T, K, N, true);
     EXPECT_LT(rel_err(y, yr), 1e-5) << T << "x" << K << "x" << N;
   }
+}
+
+TEST(Ops, GemmAfterStoppingIdleBlasThreadsIsUnchanged) {
+  // Large enough for OpenBLAS to go multi-threaded: its workers must come back after being stopped.
+  const int T = 256, K = 512, N = 384;
+  auto x = randn(T * K, 3), w = randn(N * K, 4);
+  std::vector<float> before(T * N), after(T * N), ref(T * N);
+  ops::matmul_nt(before.data(), x.data(), w.data(), T, K, N, false);
+  stop_idle_blas_threads();
+  stop_idle_blas_threads();  // twice: nothing left to stop is fine too
+  ops::matmul_nt(after.data(), x.data(), w.data(), T, K, N, false);
+  ops::ref::matmul_nt(ref.data(), x.data(), w.data(), T, K, N, false);
+  EXPECT_EQ(after, before);
+  EXPECT_LT(rel_err(after, ref), 1e-5);
 }
 
 TEST(Ops, RmsNormMatchesReferenceAndSavesRstd) {
