@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     LoadOptions lo;
     apply_quant_on_load(lo, quant, "--quant");
+    lo.bf16 = bf16;  // as `scitune train --bf16 true` loads an fp32 folder
     LoadedGemma3 m = load_model(model_path, lo);
     const double load_s = seconds_since(t0);
     const double rss_loaded = status_mib("VmRSS"), anon_loaded = status_mib("RssAnon"),

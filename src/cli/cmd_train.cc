@@ -159,6 +159,7 @@ void run_train(TrainArgs& a) {
   }
   LoadOptions lo;
   apply_quant_on_load(lo, c.quant, "quant");
+  lo.bf16 = c.bf16;  // fp32 matrices held in bf16, as the bf16 GEMMs read them
   LoadedGemma3 base = load_model(c.model, lo);
   const Tokenizer tok = Tokenizer::load(c.model);
   const Data data = load_data(c, tok);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <span>
 
+#include "kernels/cpu/gemm_bf16.h"
 #include "model/gguf_model.h"
 #include "model/tensor_names.h"
 #include "quant/quants.h"
@@ -146,6 +147,18 @@ LoadedGemma3 load_gemma3(const HfModelFolder& folder, const LoadOptions& options
     // Matrices stored in 16 bits stay so (widened exactly where used, as a GGUF's are): a 4B model's
     // embedding alone would take 2.7 GB in fp32. Quantise-on-load and NF4 linears start from fp32 values.
     const bool converted = options.dequantize || options.quant || (options.nf4 && d.role == TensorRole::kLinear);
+    if (d.role != TensorRole::kNorm && !converted && options.bf16 && view.dtype() == DType::F32) {
+      Loaded out;
+      std::vector<uint8_t>& bytes = m.qstorage.emplace_back(view.numel() * 2);
+      std::vector<float> unaligned;  // files written by other tools may not align tensors
+      const bool aligned = reinterpret_cast<uintptr_t>(view.data.data()) % alignof(float) == 0;
+      if (!aligned) unaligned = view.to_f32();
+      const float* src = aligned ? reinterpret_cast<const float*>(view.data.data()) : unaligned.data();
+      ops::to_bf16(reinterpret_cast<uint16_t*>(bytes.data()), src, static_cast<int64_t>(view.numel()));
+      folder.store().drop_resident_pages(view.data);
+      out.matrix = {GgmlType::BF16, bytes.data(), d.shape[0], d.shape[1]};
+      return out;
+    }
     if (d.role != TensorRole::kNorm && !converted && (view.dtype() == DType::BF16 || view.dtype() == DType::F16)) {
       Loaded out;
       // Copied in slices, each slice's file pages dropped after it: the peak is the copy, not the copy + file.

@@ -25,6 +25,9 @@ struct LoadOptions {
   bool dequantize = false;            // every weight as fp32
   std::optional<GgmlType> quant;      // quantise linear weights + embedding to this type on load
   bool nf4 = false;                   // quantise linear weights to NF4 (QLoRA base)
+  // fp32 matrices of an HF folder rounded to bf16 (round to nearest even), as a bf16 model is loaded for
+  // `bf16: true` training: the bf16 GEMMs then read them as they are instead of rounding every panel per call.
+  bool bf16 = false;
 };
 
 // The types --quant accepts: every weight dimension of a Gemma 3 is a multiple of their 32-value blocks

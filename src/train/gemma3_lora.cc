@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/blas_threads.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/lm_head_loss.h"
 #include "kernels/cpu/ops.h"
@@ -229,6 +231,7 @@ LossResult Gemma3Lora::step(std::span<const int32_t> ids, std::span<const int64_
                     static_cast<int64_t>(lengths.size()) == B,
                 "step: ids/labels/lengths sizes");
   plan(B, T, options.checkpoint);
+  single_threaded_blas(options.bf16 && ops::bf16_gemm_available());
   lengths_.assign(lengths.begin(), lengths.end());
   embed(ids.data(), x_.data());
   for (int64_t l = 0; l < L; ++l) {

@@ -44,6 +44,17 @@ TEST(GemmBf16, MatchesDoubleProductOfRoundedInputs) {
   }
 }
 
+TEST(GemmBf16, VectorRoundingEqualsTheScalarOneOnEveryKindOfValue) {
+  std::vector<float> x = randn(100003, 9);  // not a multiple of any vector width
+  const uint32_t special[] = {0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu, 0x7f7fffffu, 0xff7fffffu,
+                              0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x3f808000u,
+                              0x3f818000u, 0x3f80ffffu, 0x477fffffu, 0x7f7f8000u};
+  for (size_t i = 0; i < std::size(special); ++i) x[i * 997] = f32_from_bits(special[i]);
+  std::vector<uint16_t> fast(x.size());
+  ops::to_bf16(fast.data(), x.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(fast[i], fp32_to_bf16(x[i])) << i << " bits " << f32_bits(x[i]);
+}
+
 TEST(GemmBf16, LinearPathsStayWithinBf16Rounding) {
   if (!ops::bf16_gemm_available()) GTEST_SKIP() << "no AVX512-BF16";
   const int64_t K = 256, N = 90, T = 20;

@@ -10,6 +10,7 @@
 #include "kernels/cpu/linear.h"
 #include "model/weights.h"
 #include "train/gemma3_lora.h"
+#include "util/half.h"
 
 namespace scitune {
 namespace {
@@ -35,7 +36,8 @@ LoadedGemma3 dequantised_copy(const LoadedGemma3& m) {
   return out;
 }
 
-std::vector<std::vector<float>> gradients(const LoadedGemma3& m, const SafetensorsFile& golden) {
+std::vector<std::vector<float>> gradients(const LoadedGemma3& m, const SafetensorsFile& golden,
+                                          const TrainOptions& options = {}) {
   LoraAdapter adapter = LoraAdapter::load(kCase / "adapter", m.config);
   Gemma3Lora net(m.config, m.weights, &adapter);
   auto shape = golden.tensor("input_ids").shape();
@@ -44,7 +46,7 @@ std::vector<std::vector<float>> gradients(const LoadedGemma3& m, const Safetenso
   auto labels = golden.tensor("labels").as<int64_t>();
   std::vector<int32_t> ids(ids64.begin(), ids64.end());
   std::vector<int64_t> lab(labels.begin(), labels.end()), lengths(B, T);
-  net.step(ids, lengths, lab, B, T, 0.1f, true, TrainOptions{});
+  net.step(ids, lengths, lab, B, T, 0.1f, true, options);
   std::vector<std::vector<float>> g;
   for (const LoraModule& mod : adapter.modules()) {
     g.push_back(mod.dA);
@@ -91,6 +93,43 @@ TEST_P(QloraBases, GradientsEqualThoseOnTheDequantisedBase) {
 
 INSTANTIATE_TEST_SUITE_P(Bases, QloraBases, ::testing::Values("nf4", "q8_0", "q4_0"),
                          [](const auto& info) { return info.param; });
+
+double worst_relative(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double num = 0, den = 0;
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      num = std::max(num, std::fabs(static_cast<double>(a[i][j]) - b[i][j]));
+      den = std::max(den, std::fabs(static_cast<double>(b[i][j])));
+    }
+    worst = std::max(worst, num / std::max(den, 1e-30));
+  }
+  return worst;
+}
+
+// LoadOptions::bf16 (train --bf16 on an fp32 folder): matrices held as their bf16 rounding, read in place by the
+// bf16 GEMMs; a bf16 step gives the gradients of an fp32 base holding the same rounded values.
+TEST(Bf16Base, RoundedOnceAndReadInPlace) {
+  if (!fs::exists(kCase)) GTEST_SKIP() << "golden case missing";
+  auto folder = HfModelFolder::open(kCase / "model");
+  LoadOptions opts;
+  opts.bf16 = true;
+  LoadedGemma3 b = load_gemma3(folder, opts);
+  LoadedGemma3 exact = load_gemma3_fp32(folder);
+  ASSERT_EQ(b.weights.embed.type, GgmlType::BF16);
+  ASSERT_EQ(b.weights.layers[0].down.type, GgmlType::BF16);
+  std::vector<float> rb(static_cast<size_t>(exact.weights.layers[0].down.cols)), re(rb.size());
+  ops::weight_row(rb.data(), b.weights.layers[0].down, 3);
+  ops::weight_row(re.data(), exact.weights.layers[0].down, 3);
+  for (size_t k = 0; k < rb.size(); ++k) ASSERT_EQ(rb[k], bf16_to_fp32(fp32_to_bf16(re[k]))) << k;
+  EXPECT_EQ(b.weights.final_norm[0], exact.weights.final_norm[0]);  // norms stay fp32
+
+  SafetensorsFile golden(kCase / "golden.safetensors");
+  TrainOptions bf16_step;
+  bf16_step.bf16 = true;
+  const auto gb = gradients(b, golden, bf16_step), gf = gradients(dequantised_copy(b), golden, bf16_step);
+  EXPECT_LT(worst_relative(gb, gf), 1e-5);
+}
 
 }  // namespace
 }  // namespace scitune

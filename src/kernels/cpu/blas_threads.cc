@@ -1,5 +1,9 @@
 #include "kernels/cpu/blas_threads.h"
 
+#include <cblas.h>
+
+#include <mutex>
+
 // Exported by OpenBLAS's threaded builds (blas_server.c); weak, so a BLAS without it still links and loads.
 extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 
@@ -7,6 +11,19 @@ namespace scitune {
 
 void stop_idle_blas_threads() {
   if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
+
+void single_threaded_blas(bool on) {
+  static std::mutex mu;
+  static int saved = 0;  // thread count before going single-threaded; 0 while not
+  std::lock_guard<std::mutex> lock(mu);
+  if (on && saved == 0) {
+    saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  } else if (!on && saved != 0) {
+    openblas_set_num_threads(saved);
+    saved = 0;
+  }
 }
 
 }  // namespace scitune

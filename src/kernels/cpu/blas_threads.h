@@ -9,4 +9,9 @@ namespace scitune {
 // Stops OpenBLAS's idle worker threads; a no-op with a BLAS that has no such threads (serial / other builds).
 void stop_idle_blas_threads();
 
+// bf16 training runs its big GEMMs on oneDNN's OpenMP threads; OpenBLAS's workers, spinning between its own small
+// products (attention, LoRA), would take the cores from them (270M step: 155 -> 195 tok/s single-threaded). On:
+// OpenBLAS single-threaded; off: back to the thread count it had. Idempotent.
+void single_threaded_blas(bool on);
+
 }  // namespace scitune

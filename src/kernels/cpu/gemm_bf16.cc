@@ -3,6 +3,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -64,10 +65,26 @@ void gemm_bf16(float* C, int64_t ldc, const uint16_t* A, int64_t lda, const uint
   d.strm.wait();
 }
 
+namespace {
+
+// fp32_to_bf16 (util/half.h) without its branch, so the loop vectorises (it was a fifth of a bf16 training step
+// as scalar code): the same bits for every input, NaN included.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void to_bf16_range(
+    uint16_t* __restrict out, const float* __restrict x, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, sizeof u);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t quiet_nan = (u >> 16) | 64u;
+    out[i] = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
+  }
+}
+
+}  // namespace
+
 void to_bf16(uint16_t* out, const float* x, int64_t n) {
   ThreadPool::global().parallel_for((n + 16383) / 16384, [&](int64_t b, int64_t e) {
-    const int64_t i1 = std::min(n, e * 16384);
-    for (int64_t i = b * 16384; i < i1; ++i) out[i] = fp32_to_bf16(x[i]);
+    to_bf16_range(out, x, b * 16384, std::min(n, e * 16384));
   });
 }
 

@@ -77,7 +77,7 @@ Bf16Buffers& bf16_buffers() {
 bool use_bf16(Precision p, int64_t T) { return p == Precision::kBf16 && T >= kLinearGemmRows && bf16_gemm_available(); }
 
 // Rounds `a` (rows x cols) to bf16 into the activation buffer, then calls fn(r0, rows, panel) for each panel of
-// weight rows rounded to bf16 (dequantised first unless fp32).
+// weight rows in bf16 (bf16 weights as stored; others dequantised unless fp32, then rounded).
 template <class Fn>
 void bf16_panels(const float* a, int64_t a_elems, const WeightMatrix& w, Fn fn) {
   Bf16Buffers& b = bf16_buffers();
@@ -88,6 +88,10 @@ void bf16_panels(const float* a, int64_t a_elems, const WeightMatrix& w, Fn fn) 
   std::vector<float>& scratch = panel_buffer(w);
   for (int64_t r0 = 0; r0 < w.rows; r0 += P) {
     const int64_t rows = std::min(P, w.rows - r0);
+    if (w.type == GgmlType::BF16 && !w.nf4) {  // already bf16: read in place
+      fn(r0, rows, b.act.data(), reinterpret_cast<const uint16_t*>(w.row(r0)));
+      continue;
+    }
     if (w.is_f32()) {
       to_bf16(b.panel.data(), reinterpret_cast<const float*>(w.data) + r0 * K, rows * K);
     } else {

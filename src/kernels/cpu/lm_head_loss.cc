@@ -138,10 +138,13 @@ SCITUNE_CLONES void capped_grad_row(float* z, int64_t V, float mx, float a, floa
 
 // Rows [v0, v1) of the embedding as fp32 [v1 - v0, C], valid until the next call.
 using EmbedRows = std::function<const float*(int64_t v0, int64_t v1)>;
+// The same rows already in bf16 (a bf16 embedding, read in place by the bf16 path).
+using EmbedRowsBf16 = std::function<const uint16_t*(int64_t v0, int64_t v1)>;
 
 // The fused kernel over an embedding read in chunks of vchunk rows (all of V at once for fp32).
 double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, int64_t vchunk, const int32_t* targets,
-             int64_t N, int64_t C, int64_t V, float softcap, float grad_scale, int64_t* count, bool bf16 = false) {
+             int64_t N, int64_t C, int64_t V, float softcap, float grad_scale, int64_t* count, bool bf16 = false,
+             const EmbedRowsBf16& bf16_rows = {}) {
   const std::vector<int64_t> rows = active_rows(targets, N, V);
   if (count) *count = static_cast<int64_t>(rows.size());
   if (dhidden) std::fill(dhidden, dhidden + N * C, 0.0f);
@@ -150,7 +153,12 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
   const int64_t B = std::min<int64_t>(kLmHeadRows, static_cast<int64_t>(rows.size()));
   std::unique_ptr<float[]> logits(new float[B * V]);  // uninitialised: the GEMM writes every element
   std::vector<float> h(B * C), dh(dhidden ? B * C : 0);
-  std::vector<uint16_t> hb(bf16 ? B * C : 0), eb(bf16 ? std::min(V, vchunk) * C : 0);
+  std::vector<uint16_t> hb(bf16 ? B * C : 0), eb(bf16 && !bf16_rows ? std::min(V, vchunk) * C : 0);
+  auto bf16_chunk = [&](int64_t v0, int64_t v1) -> const uint16_t* {
+    if (bf16_rows) return bf16_rows(v0, v1);
+    to_bf16(eb.data(), embed_rows(v0, v1), (v1 - v0) * C);
+    return eb.data();
+  };
   std::unique_ptr<uint16_t[]> lb(bf16 && dhidden ? new uint16_t[B * V] : nullptr);
   std::vector<double> loss(rows.size());
   const bool capped = softcap > 0;
@@ -163,8 +171,7 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
     for (int64_t v0 = 0; v0 < V; v0 += vchunk) {  // logits[:, v0:v1] = h · E[v0:v1]ᵀ
       const int64_t v1 = std::min(V, v0 + vchunk);
       if (bf16) {
-        to_bf16(eb.data(), embed_rows(v0, v1), (v1 - v0) * C);
-        gemm_bf16(logits.get() + v0, V, hb.data(), C, eb.data(), C, nb, v1 - v0, C, /*trans_b=*/true, false);
+        gemm_bf16(logits.get() + v0, V, hb.data(), C, bf16_chunk(v0, v1), C, nb, v1 - v0, C, /*trans_b=*/true, false);
         continue;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nb), static_cast<int>(v1 - v0), iC, 1.0f,
@@ -199,8 +206,7 @@ double fused(float* dhidden, const float* hidden, const EmbedRows& embed_rows, i
     for (int64_t v0 = 0; v0 < V; v0 += vchunk) {  // dh += dlogits[:, v0:v1] · E[v0:v1]
       const int64_t v1 = std::min(V, v0 + vchunk);
       if (bf16) {
-        to_bf16(eb.data(), embed_rows(v0, v1), (v1 - v0) * C);
-        gemm_bf16(dh.data(), C, lb.get() + v0, V, eb.data(), C, nb, C, v1 - v0, /*trans_b=*/false, v0 > 0);
+        gemm_bf16(dh.data(), C, lb.get() + v0, V, bf16_chunk(v0, v1), C, nb, C, v1 - v0, /*trans_b=*/false, v0 > 0);
         continue;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(nb), iC, static_cast<int>(v1 - v0), 1.0f,
@@ -245,6 +251,11 @@ double lm_head_ce_forward_backward(float* dhidden, const float* hidden, const We
                                    bool bf16) {
   const int64_t C = embed.cols, V = embed.rows;
   bf16 = bf16 && bf16_gemm_available();
+  if (bf16 && embed.type == GgmlType::BF16) {  // read in place, the whole vocabulary as one chunk
+    const auto* e = reinterpret_cast<const uint16_t*>(embed.data);
+    return fused(dhidden, hidden, EmbedRows{}, V, targets, N, C, V, softcap, grad_scale, count, /*bf16=*/true,
+                 [&](int64_t v0, int64_t) { return e + v0 * C; });
+  }
   if (bf16) {  // chunks of rows widened to fp32 then rounded to bf16 for the GEMMs
     const int64_t vchunk = std::max<int64_t>(256, (int64_t{2} << 20) / std::max<int64_t>(C, 1));
     std::vector<float> chunk(std::min(V, vchunk) * C);
