@@ -16,6 +16,8 @@
 #include <mutex>
 #include <string_view>
 
+#include "tokenizer/utf8.h"
+
 namespace scitune {
 
 namespace {
@@ -50,24 +52,11 @@ struct SinkScope {
   ~SinkScope() { t_sink = nullptr; }
 };
 
+// One code point from poppler: NULs dropped, what UTF-8 cannot hold (surrogates, > U+10FFFF) as U+FFFD.
 void append_utf8(std::string& out, uint32_t c) {
   if (c == 0) return;
   if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = 0xFFFD;
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  tok::append_utf8(out, static_cast<char32_t>(c));
 }
 
 // UTF-16 -> UTF-8 here rather than ustring::to_utf8(), which opens an iconv converter on every call. Lone

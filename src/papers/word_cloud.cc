@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "report/html_text.h"
+#include "tokenizer/utf8.h"
 #include "report/svg_chart.h"
 #include "util/splitmix.h"
 
@@ -59,24 +60,6 @@ char32_t next_code_point(std::string_view s, size_t& i) {
   }
   i += n;
   return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Letters and digits of the scripts a paper's words are written in; punctuation, symbols, dashes, quotes and
@@ -157,7 +140,7 @@ void TermCounter::add_text(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const char32_t c = next_code_point(text, i);
     if (is_word_char(c)) {
-      append_utf8(word, c);
+      tok::append_utf8(word, c);
       ++code_points;
       has_letter |= !is_digit(c);
       continue;

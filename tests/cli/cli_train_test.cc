@@ -29,6 +29,16 @@ class CliTrain : public testing::TrainCliTest {
   static std::vector<nlohmann::json> log_lines(const fs::path& out) {
     return testing::read_jsonl_lines(out / "train_log.jsonl");
   }
+  // `part` becomes a run that stopped after its step-2 checkpoint: that checkpoint and the first two log lines of
+  // `full`.
+  static void stopped_after_step_2(const fs::path& full, const fs::path& part) {
+    fs::create_directories(part);
+    fs::copy(full / "checkpoint-2", part / "checkpoint-2", fs::copy_options::recursive);
+    std::ifstream in(full / "train_log.jsonl");
+    std::ofstream outf(part / "train_log.jsonl");
+    std::string line;
+    for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
+  }
   std::string common(const fs::path& d, const fs::path& out) {
     return "train --model " + model() + " --data " + d.string() + " --output-dir " + out.string() +
            " --per-device-train-batch-size 2 --gradient-accumulation-steps 2 --learning-rate 1e-2"
@@ -68,15 +78,7 @@ TEST_F(CliTrain, WritesALogPerStepAndLoadableAdapters) {
 TEST_F(CliTrain, ResumedRunMatchesTheUninterruptedOneBitForBit) {
   const fs::path d = data(), full = tmp("full"), part = tmp("part");
   ASSERT_EQ(run_cli(common(d, full) + " --max-steps 5 --save-steps 2").rc, 0);
-  // A run that stopped after its step-2 checkpoint: the checkpoint and the first two log lines.
-  fs::create_directories(part);
-  fs::copy(full / "checkpoint-2", part / "checkpoint-2", fs::copy_options::recursive);
-  {
-    std::ifstream in(full / "train_log.jsonl");
-    std::ofstream outf(part / "train_log.jsonl");
-    std::string line;
-    for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
-  }
+  stopped_after_step_2(full, part);
   auto r = run_cli(common(d, part) + " --max-steps 5 --save-steps 2 --resume");
   ASSERT_EQ(r.rc, 0) << r.out;
   const auto a = log_lines(full), b = log_lines(part);
@@ -107,14 +109,7 @@ TEST_F(CliTrain, EightBitAdamWResumesBitForBit) {
     EXPECT_GT(u8, 0u);
     EXPECT_GT(f32, 0u);
   }
-  fs::create_directories(part);
-  fs::copy(full / "checkpoint-2", part / "checkpoint-2", fs::copy_options::recursive);
-  {
-    std::ifstream in(full / "train_log.jsonl");
-    std::ofstream outf(part / "train_log.jsonl");
-    std::string line;
-    for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
-  }
+  stopped_after_step_2(full, part);
   std::string resume = args;
   resume.replace(resume.find(full.string()), full.string().size(), part.string());
   // The 8-bit state cannot continue as torch's AdamW.

@@ -55,6 +55,20 @@ std::vector<std::vector<float>> gradients(const LoadedGemma3& m, const Safetenso
   return g;
 }
 
+// Largest |a - b| over largest |b|, tensor by tensor; the worst tensor.
+double worst_relative(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double num = 0, den = 0;
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      num = std::max(num, std::fabs(static_cast<double>(a[i][j]) - b[i][j]));
+      den = std::max(den, std::fabs(static_cast<double>(b[i][j])));
+    }
+    worst = std::max(worst, num / std::max(den, 1e-30));
+  }
+  return worst;
+}
+
 class QloraBases : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QloraBases, GradientsEqualThoseOnTheDequantisedBase) {
@@ -72,16 +86,7 @@ TEST_P(QloraBases, GradientsEqualThoseOnTheDequantisedBase) {
   SafetensorsFile golden(kCase / "golden.safetensors");
   const auto gq = gradients(q, golden), gf = gradients(f, golden);
   ASSERT_EQ(gq.size(), gf.size());
-  double worst = 0;
-  for (size_t i = 0; i < gq.size(); ++i) {
-    double num = 0, den = 0;
-    for (size_t j = 0; j < gq[i].size(); ++j) {
-      num = std::max(num, std::fabs(static_cast<double>(gq[i][j]) - gf[i][j]));
-      den = std::max(den, std::fabs(static_cast<double>(gf[i][j])));
-    }
-    worst = std::max(worst, num / std::max(den, 1e-30));
-  }
-  EXPECT_LT(worst, 1e-5) << GetParam();
+  EXPECT_LT(worst_relative(gq, gf), 1e-5) << GetParam();
   // And the quantisation did change the model (the comparison is not fp32 against itself).
   LoadedGemma3 exact = load_gemma3_fp32(folder);
   const auto ge = gradients(exact, golden);
@@ -94,18 +99,6 @@ TEST_P(QloraBases, GradientsEqualThoseOnTheDequantisedBase) {
 INSTANTIATE_TEST_SUITE_P(Bases, QloraBases, ::testing::Values("nf4", "q8_0", "q4_0"),
                          [](const auto& info) { return info.param; });
 
-double worst_relative(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double num = 0, den = 0;
-    for (size_t j = 0; j < a[i].size(); ++j) {
-      num = std::max(num, std::fabs(static_cast<double>(a[i][j]) - b[i][j]));
-      den = std::max(den, std::fabs(static_cast<double>(b[i][j])));
-    }
-    worst = std::max(worst, num / std::max(den, 1e-30));
-  }
-  return worst;
-}
 
 // LoadOptions::bf16 (train --bf16 on an fp32 folder): matrices held as their bf16 rounding, read in place by the
 // bf16 GEMMs; a bf16 step gives the gradients of an fp32 base holding the same rounded values.
