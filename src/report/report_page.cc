@@ -297,14 +297,17 @@ std::string data_section(const RunFolder& run) {
   if (d.holdout.examples > 0) split_row("holdout (evaluation only)", d.holdout);
   out += "</table>\n";
   if (!d.sources.empty()) {
-    out +=
-        "<h3>Sources</h3>\n<table><tr><th>source</th><th>format</th><th>layout</th><th>records</th><th>kept</th>"
-        "<th>rejected</th><th>truncated</th><th>tokens</th><th>trained tokens</th></tr>\n";
+    // The "filtered" column only when --filter-dataset left records out.
+    bool filtered = false;
+    for (const SourceReport& s : d.sources) filtered = filtered || s.filtered > 0;
+    out += "<h3>Sources</h3>\n<table><tr><th>source</th><th>format</th><th>layout</th><th>records</th>" +
+           std::string(filtered ? "<th>filtered out</th>" : "") +
+           "<th>kept</th><th>rejected</th><th>truncated</th><th>tokens</th><th>trained tokens</th></tr>\n";
     for (const SourceReport& s : d.sources)
       out += "<tr>" + td("<code>" + esc(s.path) + "</code>") + td(esc(s.format)) + td(esc(s.layout)) +
-             td_num(thousands(s.records)) + td_num(thousands(s.kept)) + td_num(thousands(s.rejected)) +
-             td_num(thousands(s.truncated)) + td_num(thousands(s.tokens)) + td_num(thousands(s.trained_tokens)) +
-             "</tr>\n";
+             td_num(thousands(s.records)) + (filtered ? td_num(thousands(s.filtered)) : std::string()) +
+             td_num(thousands(s.kept)) + td_num(thousands(s.rejected)) + td_num(thousands(s.truncated)) +
+             td_num(thousands(s.tokens)) + td_num(thousands(s.trained_tokens)) + "</tr>\n";
     out += "</table>\n";
   }
   std::string charts;

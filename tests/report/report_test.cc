@@ -153,7 +153,7 @@ TEST(RunReport, EvalResultsCompareAndDataReport) {
                           "first_rejects":["a.jsonl:3: no <assistant> turn"],"truncated":1,"tokens":900,
                           "trained_tokens":400},
                          {"path":"data/b.jsonl","format":"jsonl","layout":"qa","requested":-1,"records":5,
-                          "valid":5,"examined":5,"kept":5,"rejected":0,"rejected_by_kind":{},"first_rejects":[],
+                          "filtered":3,"valid":5,"examined":5,"kept":5,"rejected":0,"rejected_by_kind":{},"first_rejects":[],
                           "truncated":0,"tokens":300,"trained_tokens":100}],
               "train":{"examples":12,"tokens":1100,"trained_tokens":460},
               "validation":{"examples":1,"tokens":100,"trained_tokens":40},
@@ -186,6 +186,8 @@ TEST(RunReport, EvalResultsCompareAndDataReport) {
   EXPECT_EQ(count(page, "<g class=\"series\" data-bars=\"2\">"), 2u);               // examples and tokens per source
   EXPECT_NE(page.find("no &lt;assistant&gt; turn"), std::string::npos);
   EXPECT_NE(page.find("few examples"), std::string::npos);
+  EXPECT_NE(page.find("<th>filtered out</th>"), std::string::npos);  // --filter-dataset left 3 of b.jsonl out
+  EXPECT_NE(page.find("<td class=\"n\">3</td><td class=\"n\">5</td>"), std::string::npos);  // filtered, kept
 }
 
 TEST(RunReport, MalformedLinesAreNamedAndSkipped) {
