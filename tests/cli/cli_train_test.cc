@@ -39,6 +39,15 @@ class CliTrain : public testing::TrainCliTest {
     std::string line;
     for (int i = 0; i < 2 && std::getline(in, line); ++i) outf << line << "\n";
   }
+  // Every logged step of the two runs has the same loss and grad_norm, bit for bit.
+  static void expect_same_losses(const fs::path& full, const fs::path& part) {
+    const auto a = log_lines(full), b = log_lines(part);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
+      EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
+    }
+  }
   std::string common(const fs::path& d, const fs::path& out) {
     return "train --model " + model() + " --data " + d.string() + " --output-dir " + out.string() +
            " --per-device-train-batch-size 2 --gradient-accumulation-steps 2 --learning-rate 1e-2"
@@ -81,12 +90,7 @@ TEST_F(CliTrain, ResumedRunMatchesTheUninterruptedOneBitForBit) {
   stopped_after_step_2(full, part);
   auto r = run_cli(common(d, part) + " --max-steps 5 --save-steps 2 --resume");
   ASSERT_EQ(r.rc, 0) << r.out;
-  const auto a = log_lines(full), b = log_lines(part);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
-    EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
-  }
+  expect_same_losses(full, part);
 }
 
 // optim adamw_8bit (bitsandbytes' 8-bit AdamW): r 128 on this model makes LoRA tensors of 2048..8192 elements, so
@@ -120,12 +124,7 @@ TEST_F(CliTrain, EightBitAdamWResumesBitForBit) {
   EXPECT_NE(r.out.find("holds adamw_8bit optimizer state"), std::string::npos) << r.out;
   r = run_cli(resume + " --resume");
   ASSERT_EQ(r.rc, 0) << r.out;
-  const auto a = log_lines(full), b = log_lines(part);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "step " << i + 1;
-    EXPECT_EQ(a[i]["grad_norm"].get<double>(), b[i]["grad_norm"].get<double>()) << "step " << i + 1;
-  }
+  expect_same_losses(full, part);
   EXPECT_EQ(testing::read_text(part / "adapter/adapter_model.safetensors"),
             testing::read_text(full / "adapter/adapter_model.safetensors"));
 }
