@@ -8,10 +8,13 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/blas_threads.h"
+#include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/lm_head_loss.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/ops_backward.h"
 #include "util/half.h"
+#include "util/phase_profile.h"
 
 namespace scitune {
 namespace {
@@ -72,6 +75,35 @@ void BM_LmHeadCEBf16(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LmHeadCEBf16)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// bf16 GEMMs (TRL bf16: AVX512-BF16 through oneDNN) on a bf16 embedding read in place, as a bf16 training step
+// runs it (OpenBLAS single-threaded meanwhile).
+void BM_LmHeadCEBf16Gemm(benchmark::State& state) {
+  if (!ops::bf16_gemm_available()) return state.SkipWithError("no AVX512-BF16");
+  const int64_t N = state.range(0);
+  static const std::vector<uint16_t> embed = [] {
+    std::vector<uint16_t> e(embedding().size());
+    for (size_t i = 0; i < e.size(); ++i) e[i] = fp32_to_bf16(embedding()[i]);
+    return e;
+  }();
+  const WeightMatrix w{GgmlType::BF16, reinterpret_cast<const uint8_t*>(embed.data()), kV, kC};
+  const auto hidden = randn(static_cast<size_t>(N * kC), 2, 1.0f);
+  std::vector<int32_t> targets(N);
+  std::mt19937 rng(3);
+  for (auto& t : targets) t = static_cast<int32_t>(rng() % kV);
+  std::vector<float> dh(static_cast<size_t>(N * kC));
+  SingleThreadedBlasScope blas(true);
+  profile::report_and_reset();
+  for (auto _ : state) {
+    double loss = ops::lm_head_ce_forward_backward(dh.data(), hidden.data(), w, targets.data(), N, 0.0f, 1.0f / N,
+                                                   nullptr, /*bf16=*/true);
+    benchmark::DoNotOptimize(loss);
+  }
+  if (profile::enabled()) std::fprintf(stderr, "%s", profile::report_and_reset().c_str());
+  state.counters["GFLOP/s"] = benchmark::Counter(4.0 * N * kV * kC * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LmHeadCEBf16Gemm)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 struct Attn {
   int64_t T = 512, H = 4, G = 1, D = 256;

@@ -2,6 +2,7 @@
 // the process's peak RSS: the scitune half of bench/lora_train_vs_torch.sh. Prints one JSON line.
 //   lora_train_bench MODEL [--seq 512] [--batch 1] [--r 16] [--alpha 16] [--ckpt 0|1] [--quant none|nf4|q8_0|q4_0]
 //                          [--steps 2] [--warmup 1] [--bf16 0|1]
+// SCITUNE_PROFILE=1: also the wall time of each phase of the timed steps (stderr).
 // Labels are the input ids (every position scored, HF shift); LoRA on all seven projections, PEFT init with B set
 // to small random values so that the LoRA backward does its full work. Run one configuration per process: peak
 // RSS (VmHWM) covers loading too; train_peak_rss_mib is the peak after loading (VmHWM reset through
@@ -19,6 +20,7 @@
 
 #include "model/load.h"
 #include "train/gemma3_lora.h"
+#include "util/phase_profile.h"
 
 namespace {
 
@@ -125,7 +127,9 @@ int main(int argc, char** argv) {
       warm_s += seconds_since(t);
     }
     auto t1 = Clock::now();
+    if (steps > 0) profile::report_and_reset();  // the warm-up's phases are not part of the profile
     for (int64_t s = 0; s < steps; ++s) loss = net.step(ids, lengths, labels, B, T, grad_scale, true, opt, s).mean();
+    if (profile::enabled()) std::fprintf(stderr, "%s", profile::report_and_reset().c_str());
     const double step_s =
         steps > 0 ? seconds_since(t1) / static_cast<double>(steps) : warm_s / std::max<int64_t>(warmup, 1);
     // Forward alone (loss only, no saved-activation reuse beyond what step keeps), for the fwd/bwd split.

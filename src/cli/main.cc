@@ -13,6 +13,7 @@
 #endif
 
 int main(int argc, char** argv) {
+  scitune::ensure_passive_openmp_threads(argv);
   scitune::stop_idle_blas_threads();  // started again by the first GEMM that wants them
   CLI::App app{"scitune: fine-tune Google Gemma models on science text, locally"};
   app.set_version_flag("--version", "scitune " SCITUNE_VERSION);

@@ -11,6 +11,7 @@
 #include "kernels/cpu/ops_backward.h"
 #include "train/lora_ops.h"
 #include "util/error.h"
+#include "util/phase_profile.h"
 #include "util/splitmix.h"
 
 namespace scitune {
@@ -139,8 +140,12 @@ void Gemma3Lora::layer_forward(int64_t l, float* x, LayerActs& a, const TrainOpt
   const Gemma3LayerWeights& lw = w_.layers[static_cast<size_t>(l)];
   const double p_drop = (adapter_ && o.training) ? adapter_->config().dropout : 0.0;
   auto proj = [&](Proj p, const float* in, float* out) {
-    ops::linear(out, in, base_weight(lw, p), N, false, o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
+    {
+      profile::Scope ps("fwd.linear");
+      ops::linear(out, in, base_weight(lw, p), N, false, o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
+    }
     if (const LoraModule* m = adapter_ ? adapter_->find(l, p) : nullptr) {
+      profile::Scope pl("fwd.lora");
       lora::forward(out, a.u[static_cast<int>(p)].data(), in, *m, N, dropout(p_drop, o, step, l, p));
     }
   };
@@ -157,11 +162,14 @@ void Gemma3Lora::layer_forward(int64_t l, float* x, LayerActs& a, const TrainOpt
   const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
   const int64_t window = cfg_.is_sliding(l) ? cfg_.sliding_window : 0;
   const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
-  for (int64_t b = 0; b < B_; ++b)
-    ops::attention(a.att.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
-                   a.q.data() + b * T * H * D,
-                   a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window, lengths_[b],
-                   softcap);
+  {
+    profile::Scope ps("fwd.attention");
+    for (int64_t b = 0; b < B_; ++b)
+      ops::attention(a.att.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
+                     a.q.data() + b * T * H * D,
+                     a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window, lengths_[b],
+                     softcap);
+  }
   proj(Proj::kO, a.att.data(), a.o_raw.data());
   std::vector<float>& tmp = g_grads.tmp;
   ops::rmsnorm(tmp.data(), a.rstd_o.data(), a.o_raw.data(), lw.post_attn_norm, N, C, eps);
@@ -184,9 +192,13 @@ void Gemma3Lora::layer_backward(int64_t l, float* dx, LayerActs& a, const TrainO
   const double p_drop = (adapter_ && o.training) ? adapter_->config().dropout : 0.0;
   // d(in) (+)= dy · W, plus the LoRA path; accumulates the adapter's gradients.
   auto back_proj = [&](Proj p, const float* dy, const float* in, float* din, bool accumulate) {
-    ops::linear_backward_input(din, dy, base_weight(lw, p), N, accumulate,
-                               o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
+    {
+      profile::Scope ps("bwd.linear");
+      ops::linear_backward_input(din, dy, base_weight(lw, p), N, accumulate,
+                                 o.bf16 ? ops::Precision::kBf16 : ops::Precision::kF32);
+    }
     if (LoraModule* m = adapter_ ? adapter_->find(l, p) : nullptr) {
+      profile::Scope pl("bwd.lora");
       lora::backward(din, dy, in, a.u[static_cast<int>(p)].data(), *m, N, dropout(p_drop, o, step, l, p));
     }
   };
@@ -205,12 +217,15 @@ void Gemma3Lora::layer_backward(int64_t l, float* dx, LayerActs& a, const TrainO
   const float scale = 1.0f / std::sqrt(static_cast<float>(cfg_.query_pre_attn_scalar));
   const int64_t window = cfg_.is_sliding(l) ? cfg_.sliding_window : 0;
   const float softcap = static_cast<float>(cfg_.attn_logit_softcapping);
-  for (int64_t b = 0; b < B_; ++b)
-    ops::attention_backward(g.dq.data() + b * T * H * D, g.dk.data() + b * T * G * D, g.dv.data() + b * T * G * D,
-                            g.datt.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
-                            a.q.data() + b * T * H * D,
-                            a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window,
-                            lengths_[b], softcap);
+  {
+    profile::Scope ps("bwd.attention");
+    for (int64_t b = 0; b < B_; ++b)
+      ops::attention_backward(g.dq.data() + b * T * H * D, g.dk.data() + b * T * G * D, g.dv.data() + b * T * G * D,
+                              g.datt.data() + b * T * H * D, a.probs.empty() ? nullptr : a.probs.data() + b * H * T * T,
+                              a.q.data() + b * T * H * D,
+                              a.k.data() + b * T * G * D, a.v.data() + b * T * G * D, T, H, G, D, scale, window,
+                              lengths_[b], softcap);
+  }
   const float* inv = cfg_.is_sliding(l) ? inv_local_.data() : inv_global_.data();
   ops::rope_neox_backward(g.dq.data(), pos_.data(), inv, N, H, D);
   ops::rope_neox_backward(g.dk.data(), pos_.data(), inv, N, G, D);
@@ -230,6 +245,7 @@ LossResult Gemma3Lora::step(std::span<const int32_t> ids, std::span<const int64_
   SCITUNE_CHECK(static_cast<int64_t>(ids.size()) == N && static_cast<int64_t>(labels.size()) == N &&
                     static_cast<int64_t>(lengths.size()) == B,
                 "step: ids/labels/lengths sizes");
+  profile::Scope pstep("step (total)");
   plan(B, T, options.checkpoint);
   single_threaded_blas(options.bf16 && ops::bf16_gemm_available());
   lengths_.assign(lengths.begin(), lengths.end());
@@ -250,10 +266,13 @@ LossResult Gemma3Lora::step(std::span<const int32_t> ids, std::span<const int64_
     }
   std::vector<float> dh(backward ? static_cast<size_t>(N * C) : 0);
   LossResult r;
-  r.loss_sum = ops::lm_head_ce_forward_backward(backward ? dh.data() : nullptr, hidden_.data(), w_.embed,
-                                                targets.data(), N,
-                                                static_cast<float>(cfg_.final_logit_softcapping), grad_scale, &r.count,
-                                                options.bf16);
+  {
+    profile::Scope plm("lm_head_ce");
+    r.loss_sum = ops::lm_head_ce_forward_backward(backward ? dh.data() : nullptr, hidden_.data(), w_.embed,
+                                                  targets.data(), N,
+                                                  static_cast<float>(cfg_.final_logit_softcapping), grad_scale, &r.count,
+                                                  options.bf16);
+  }
   if (!backward) return r;
   std::vector<float> dx(static_cast<size_t>(N * C));
   ops::rmsnorm_backward(dx.data(), nullptr, dh.data(), x_.data(), final_rstd_.data(), w_.final_norm, N, C);

@@ -1,7 +1,6 @@
 #include "train/lora_ops.h"
 
-#include <cblas.h>
-
+#include "kernels/cpu/sgemm.h"
 #include "util/splitmix.h"
 
 namespace scitune::lora {
@@ -14,13 +13,6 @@ std::vector<float> dropped(const float* x, int64_t n, const Dropout& d) {
   const float s = 1.0f / (1.0f - d.p);
   for (int64_t i = 0; i < n; ++i) out[i] = d.keep(static_cast<uint64_t>(i)) ? x[i] * s : 0.0f;
   return out;
-}
-
-void gemm(bool ta, bool tb, int64_t M, int64_t Nn, int64_t K, float alpha, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-              static_cast<int>(Nn), static_cast<int>(K), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
-              beta, c, static_cast<int>(ldc));
 }
 
 }  // namespace
@@ -36,8 +28,8 @@ void forward(float* y, float* u, const float* x, const LoraModule& m, int64_t N,
     xd = dropped(x, N * m.in, drop);
     x = xd.data();
   }
-  gemm(false, true, N, m.r, m.in, 1.0f, x, m.in, m.A.data(), m.in, 0.0f, u, m.r);
-  gemm(false, true, N, m.out, m.r, m.scale, u, m.r, m.B.data(), m.r, 1.0f, y, m.out);
+  ops::sgemm(false, true, N, m.r, m.in, 1.0f, x, m.in, m.A.data(), m.in, 0.0f, u, m.r);
+  ops::sgemm(false, true, N, m.out, m.r, m.scale, u, m.r, m.B.data(), m.r, 1.0f, y, m.out);
 }
 
 void backward(float* dx, const float* dy, const float* x, const float* u, LoraModule& m, int64_t N,
@@ -48,19 +40,19 @@ void backward(float* dx, const float* dy, const float* x, const float* u, LoraMo
     x = xd.data();
   }
   // dB[out, r] += scale · dyᵀ[out, N] · u[N, r]
-  gemm(true, false, m.out, m.r, N, m.scale, dy, m.out, u, m.r, 1.0f, m.dB.data(), m.r);
+  ops::sgemm(true, false, m.out, m.r, N, m.scale, dy, m.out, u, m.r, 1.0f, m.dB.data(), m.r);
   // du[N, r] = scale · dy[N, out] · B[out, r]
   std::vector<float> du(static_cast<size_t>(N * m.r));
-  gemm(false, false, N, m.r, m.out, m.scale, dy, m.out, m.B.data(), m.r, 0.0f, du.data(), m.r);
+  ops::sgemm(false, false, N, m.r, m.out, m.scale, dy, m.out, m.B.data(), m.r, 0.0f, du.data(), m.r);
   // dA[r, in] += duᵀ[r, N] · drop(x)[N, in]
-  gemm(true, false, m.r, m.in, N, 1.0f, du.data(), m.r, x, m.in, 1.0f, m.dA.data(), m.in);
+  ops::sgemm(true, false, m.r, m.in, N, 1.0f, du.data(), m.r, x, m.in, 1.0f, m.dA.data(), m.in);
   // dx[N, in] += drop'(du · A)
   if (drop.p <= 0) {
-    gemm(false, false, N, m.in, m.r, 1.0f, du.data(), m.r, m.A.data(), m.in, 1.0f, dx, m.in);
+    ops::sgemm(false, false, N, m.in, m.r, 1.0f, du.data(), m.r, m.A.data(), m.in, 1.0f, dx, m.in);
     return;
   }
   std::vector<float> dxd(static_cast<size_t>(N * m.in));
-  gemm(false, false, N, m.in, m.r, 1.0f, du.data(), m.r, m.A.data(), m.in, 0.0f, dxd.data(), m.in);
+  ops::sgemm(false, false, N, m.in, m.r, 1.0f, du.data(), m.r, m.A.data(), m.in, 0.0f, dxd.data(), m.in);
   const float s = 1.0f / (1.0f - drop.p);
   for (int64_t i = 0; i < N * m.in; ++i)
     if (drop.keep(static_cast<uint64_t>(i))) dx[i] += dxd[i] * s;

@@ -62,7 +62,10 @@ TEST(GemmBf16, LinearPathsStayWithinBf16Rounding) {
   std::vector<uint8_t> q(ggml_row_size(GgmlType::Q8_0, K) * N);
   for (int64_t r = 0; r < N; ++r)
     quantize_row(GgmlType::Q8_0, wv.data() + r * K, q.data() + r * ggml_row_size(GgmlType::Q8_0, K), K);
-  for (const WeightMatrix& w : {WeightMatrix::f32(wv.data(), N, K), WeightMatrix{GgmlType::Q8_0, q.data(), N, K}}) {
+  std::vector<uint16_t> wb(wv.size());  // bf16 storage, read in place as one product
+  for (size_t i = 0; i < wv.size(); ++i) wb[i] = fp32_to_bf16(wv[i]);
+  for (const WeightMatrix& w : {WeightMatrix::f32(wv.data(), N, K), WeightMatrix{GgmlType::Q8_0, q.data(), N, K},
+                                WeightMatrix{GgmlType::BF16, reinterpret_cast<const uint8_t*>(wb.data()), N, K}}) {
     std::vector<float> y(T * N), yr(T * N), dx(T * K), dxr(T * K);
     ops::linear(y.data(), x.data(), w, T, false, ops::Precision::kBf16);
     ops::linear(yr.data(), x.data(), w, T, false, ops::Precision::kF32);

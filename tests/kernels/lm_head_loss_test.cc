@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/cpu/gemm_bf16.h"
 #include "test_util.h"
 #include "util/error.h"
 #include "util/half.h"
@@ -107,6 +108,43 @@ TEST(LmHeadLoss, Bf16EmbeddingMatchesTheFp32PathOnTheSameValues) {
     EXPECT_EQ(count16, count);
     EXPECT_NEAR(loss16, loss, 1e-6 * std::fabs(loss)) << "cap=" << cap;
     EXPECT_LT(rel_err(dh16, dh), 1e-5) << "cap=" << cap;
+  }
+}
+
+// The bf16 GEMM path (TRL bf16): hidden rows and d logits rounded to bf16, fp32 accumulation. Against the double
+// reference on the same (bf16-valued) embedding: within bf16 rounding. V spans vocabulary chunks (the last one
+// partial) and N two blocks of rows; both storages the path reads: bf16 in place and fp32 rounded per chunk.
+TEST(LmHeadLoss, Bf16GemmPathStaysWithinBf16Rounding) {
+  if (!ops::bf16_gemm_available()) GTEST_SKIP() << "no AVX512-BF16";
+  const int64_t N = ops::kLmHeadRows + 20, C = 64, V = 9000;
+  const Vec hidden = randn(N * C, 18);
+  Vec embed = randn(V * C, 19, 0.3f);
+  std::vector<uint16_t> bits(embed.size());
+  for (size_t i = 0; i < embed.size(); ++i) {
+    bits[i] = fp32_to_bf16(embed[i]);
+    embed[i] = bf16_to_fp32(bits[i]);
+  }
+  const auto targets = make_targets(N, V, 20);
+  const WeightMatrix as_bf16{GgmlType::BF16, reinterpret_cast<const uint8_t*>(bits.data()), V, C};
+  const WeightMatrix as_f32 = WeightMatrix::f32(embed.data(), V, C);
+  for (float cap : {0.0f, 8.0f}) {
+    Vec want(N * C);
+    int64_t count_ref = 0;
+    const double loss_ref = ops::ref::lm_head_ce_forward_backward(want.data(), hidden.data(), embed.data(),
+                                                                  targets.data(), N, C, V, cap, 0.01f, &count_ref);
+    for (const WeightMatrix* w : {&as_bf16, &as_f32}) {
+      Vec dh(N * C, NAN);
+      int64_t count = 0;
+      const double loss = ops::lm_head_ce_forward_backward(dh.data(), hidden.data(), *w, targets.data(), N, cap, 0.01f,
+                                                           &count, /*bf16=*/true);
+      EXPECT_EQ(count, count_ref);
+      EXPECT_NEAR(loss, loss_ref, 2e-3 * std::fabs(loss_ref)) << "cap=" << cap;
+      EXPECT_LT(rel_err(dh, want), 1e-2) << "cap=" << cap;
+      EXPECT_GT(rel_err(dh, want), 0.0) << "the bf16 path really ran";
+      for (int64_t i = 0; i < N; ++i)  // ignored rows: exactly zero
+        if (targets[i] == ops::kLmHeadIgnore)
+          for (int64_t c = 0; c < C; ++c) ASSERT_EQ(dh[i * C + c], 0.0f);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/blas_threads.h"
 #include "kernels/cpu/ops.h"
 #include "test_util.h"
 
@@ -273,6 +274,8 @@ TEST(OpsBackward, AttentionMatchesFiniteDifferences) {
 }
 
 TEST(OpsBackward, AttentionMatchesReferenceAcrossBlocksWindowPaddingGqaAndSoftcap) {
+  // Blocks in order with threaded GEMMs, and spread over the pool with single-threaded ones (per-thread dK/dV).
+  for (bool spread : {false, true})
   for (AttnCase c : {AttnCase{1, 1, 1, 8, 0, 1, 0},
                      {13, 4, 2, 16, 0, 13, 0},
                      {130, 4, 2, 16, 0, 130, 0},
@@ -280,6 +283,7 @@ TEST(OpsBackward, AttentionMatchesReferenceAcrossBlocksWindowPaddingGqaAndSoftca
                      {150, 4, 4, 16, 70, 141, 0},
                      {100, 2, 1, 8, 0, 77, 5.0f},
                      {90, 2, 2, 8, 20, 90, 5.0f}}) {
+    SingleThreadedBlasScope blas(spread);
     auto q = randn(c.T * c.H * c.D, 21), k = randn(c.T * c.G * c.D, 22), v = randn(c.T * c.G * c.D, 23);
     auto dout = randn(q.size(), 24);
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));

@@ -77,8 +77,13 @@ struct AttnCase {
 };
 
 TEST(Ops, AttentionMatchesReferenceWithWindowPaddingGqaAndSoftcap) {
+  // Both ways of running the blocks of query rows: in order with threaded GEMMs, and spread over the pool with
+  // single-threaded ones (bf16 training steps).
+  for (bool spread : {false, true})
   for (AttnCase c : {AttnCase{1, 1, 1, 8, 0, 1, 0}, {13, 4, 2, 16, 0, 13, 0}, {13, 4, 2, 16, 5, 13, 0},
-                     {13, 4, 1, 16, 5, 9, 0}, {20, 2, 2, 8, 0, 17, 30.0f}}) {
+                     {13, 4, 1, 16, 5, 9, 0}, {20, 2, 2, 8, 0, 17, 30.0f}, {150, 4, 2, 16, 70, 141, 0},
+                     {130, 2, 1, 8, 0, 130, 5.0f}}) {
+    SingleThreadedBlasScope blas(spread);
     auto q = randn(c.T * c.H * c.D, 8), k = randn(c.T * c.G * c.D, 9), v = randn(c.T * c.G * c.D, 10);
     std::vector<float> o(q.size()), orf(q.size()), p(c.H * c.T * c.T), pr(p.size());
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.D));

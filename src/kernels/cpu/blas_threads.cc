@@ -2,6 +2,9 @@
 
 #include <cblas.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <mutex>
 
 // Exported by OpenBLAS's threaded builds (blas_server.c); weak, so a BLAS without it still links and loads.
@@ -25,5 +28,13 @@ void single_threaded_blas(bool on) {
     saved = 0;
   }
 }
+
+void ensure_passive_openmp_threads(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on with spinning threads
+}
+
+bool blas_single_threaded() { return openblas_get_num_threads() <= 1; }
 
 }  // namespace scitune

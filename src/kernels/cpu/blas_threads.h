@@ -14,4 +14,30 @@ void stop_idle_blas_threads();
 // OpenBLAS single-threaded; off: back to the thread count it had. Idempotent.
 void single_threaded_blas(bool on);
 
+// True when OpenBLAS runs its products in the calling thread (single_threaded_blas(true) or one thread set
+// from the environment): then several of scitune's pool threads may each run their own products at once.
+bool blas_single_threaded();
+
+// oneDNN (the bf16 GEMMs) runs on libgomp, whose idle threads spin by default and take the cores from scitune's
+// pool between GEMMs (270M bf16 step: 185 -> 227 tok/s passive). libgomp reads OMP_WAIT_POLICY only when it
+// is loaded, so when the variable is unset this sets it to PASSIVE and re-executes the program (argv as given);
+// it returns when the variable was already set or the re-execution failed. Call first thing in main.
+void ensure_passive_openmp_threads(char** argv);
+
+// single_threaded_blas(true) for a scope when `on` (and it was not already), undone at its end.
+class SingleThreadedBlasScope {
+ public:
+  explicit SingleThreadedBlasScope(bool on) : changed_(on && !blas_single_threaded()) {
+    if (changed_) single_threaded_blas(true);
+  }
+  ~SingleThreadedBlasScope() {
+    if (changed_) single_threaded_blas(false);
+  }
+  SingleThreadedBlasScope(const SingleThreadedBlasScope&) = delete;
+  SingleThreadedBlasScope& operator=(const SingleThreadedBlasScope&) = delete;
+
+ private:
+  bool changed_;
+};
+
 }  // namespace scitune

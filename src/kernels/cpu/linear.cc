@@ -83,12 +83,14 @@ void bf16_panels(const float* a, int64_t a_elems, const WeightMatrix& w, Fn fn) 
   Bf16Buffers& b = bf16_buffers();
   b.act.resize(static_cast<size_t>(a_elems));
   to_bf16(b.act.data(), a, a_elems);
-  const int64_t P = panel_rows(w), K = w.cols;
-  b.panel.resize(static_cast<size_t>(std::min(P, w.rows) * K));
+  // bf16 weights are read in place: one product over all rows (panels only bound the dequantised copies).
+  const bool in_place = w.type == GgmlType::BF16 && !w.nf4;
+  const int64_t P = in_place ? w.rows : panel_rows(w), K = w.cols;
+  b.panel.resize(in_place ? 0 : static_cast<size_t>(std::min(P, w.rows) * K));
   std::vector<float>& scratch = panel_buffer(w);
   for (int64_t r0 = 0; r0 < w.rows; r0 += P) {
     const int64_t rows = std::min(P, w.rows - r0);
-    if (w.type == GgmlType::BF16 && !w.nf4) {  // already bf16: read in place
+    if (in_place) {
       fn(r0, rows, b.act.data(), reinterpret_cast<const uint16_t*>(w.row(r0)));
       continue;
     }

@@ -1,6 +1,7 @@
 // Fused tied LM head + cross-entropy, forward and backward together. The [N, V] logits (V = 262144 for Gemma 3)
 // never exist whole: rows go through in blocks of kLmHeadRows (one [kLmHeadRows, V] fp32 scratch, 128 MiB at
-// V = 262144), each block doing logits = h · Eᵀ, the log-sum-exp, softmax - onehot, then dh = dlogits · E.
+// V = 262144, kept for the next call), each block doing logits = h · Eᵀ with a running log-sum-exp, then
+// softmax - onehot and dh = dlogits · E, both in vocabulary chunks small enough to stay in cache.
 #pragma once
 #include <cstdint>
 
@@ -27,7 +28,7 @@ double lm_head_ce_forward_backward_bf16(float* dhidden, const float* hidden, con
                                         float grad_scale, int64_t* count);
 
 // Any storage kernels/cpu/linear.h reads (fp32 used in place; bf16, f16 and the ggml quants dequantised in
-// ~8 MiB chunks of rows, twice per block of rows), so a quantised tied head never has a full fp32 copy.
+// chunks of rows, twice per block of rows), so a quantised tied head never has a full fp32 copy.
 // bf16: both GEMMs take bf16-rounded inputs with fp32 accumulation (gemm_bf16.h) when the CPU has AVX512-BF16.
 double lm_head_ce_forward_backward(float* dhidden, const float* hidden, const WeightMatrix& embed,
                                    const int32_t* targets, int64_t N, float softcap, float grad_scale, int64_t* count,

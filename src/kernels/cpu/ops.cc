@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/attention_blocks.h"
 #include "kernels/cpu/geglu_hwy.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -50,19 +51,19 @@ SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
 
 // Attention of n queries (positions qpos0..qpos0+n-1) over L key/value rows whose positions are kpos[s]
 // (-1: never attended) as matrix products: per head S = scale * Q K^T (sgemm), masked softmax per row, then
-// O = P V (sgemm). Queries at or beyond n_live get zero output (padding). probs, when non-null, receives
-// P as [H, n, L]. The full [n, L] score block is computed even where the causal mask discards half of it:
-// sgemm is an order of magnitude faster than the per-pair dot products that would skip it.
-void attention_gemm(float* out, int64_t out_ld, float* probs, const float* q, int64_t q_ld, const float* k,
+// O = P V (sgemm). Queries at or beyond n_live get zero output (padding). Used for prompts against the KV cache,
+// whose ring-buffer slots are not in position order: the full [n, L] score block is computed even where the
+// causal mask discards half of it (sgemm is an order of magnitude faster than per-pair dot products).
+void attention_gemm(float* out, int64_t out_ld, const float* q, int64_t q_ld, const float* k,
                     const float* v, int64_t kv_ld, const int64_t* kpos, int64_t L, int64_t n, int64_t qpos0,
                     int64_t n_live, int64_t H, int64_t G, int64_t D, float scale, int64_t window, float cap) {
   const int64_t group = H / G;
   thread_local std::vector<float> scores_tls;
   std::vector<float>& scores = scores_tls;
-  if (!probs) scores.resize(static_cast<size_t>(n * L));
+  scores.resize(static_cast<size_t>(n * L));
   for (int64_t h = 0; h < H; ++h) {
     const int64_t g = h / group;
-    float* S = probs ? probs + h * n * L : scores.data();
+    float* S = scores.data();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(L),
                 static_cast<int>(D), scale, q + h * D, static_cast<int>(q_ld), k + g * D, static_cast<int>(kv_ld),
                 0.0f, S, static_cast<int>(L));
@@ -94,6 +95,48 @@ void attention_gemm(float* out, int64_t out_ld, float* probs, const float* q, in
                 static_cast<int>(L), 1.0f, S, static_cast<int>(L), v + g * D, static_cast<int>(kv_ld), 0.0f,
                 out + h * D, static_cast<int>(out_ld));
   }
+}
+
+// Causal self-attention of a whole sequence as GEMMs over blocks of query rows: block [r0, r1) only reaches keys
+// [c0, r1), so the masked half of the score matrix (and everything outside a sliding window) is never computed.
+// Tasks are (head, block) pairs, spread over the pool when the GEMMs are single-threaded (attention_blocks.h).
+void attention_blocks(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
+                      int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float cap) {
+  const int64_t group = H / G, n_valid = std::clamp<int64_t>(valid_len, 0, T);
+  const int64_t blocks = (n_valid + kAttentionBlockRows - 1) / kAttentionBlockRows;
+  const int ldq = static_cast<int>(H * D), ldk = static_cast<int>(G * D);
+  std::fill(out + n_valid * H * D, out + T * H * D, 0.0f);  // padding queries
+  if (probs)
+    for (int64_t h = 0; h < H; ++h) std::fill(probs + (h * T + n_valid) * T, probs + (h + 1) * T * T, 0.0f);
+  const int slots = attention_task_slots();
+  std::vector<std::vector<float>> scratch(static_cast<size_t>(probs ? 0 : slots));
+  for (auto& s : scratch) s.resize(static_cast<size_t>(kAttentionBlockRows * n_valid));
+  run_attention_tasks(H * blocks, [&](int64_t task, int slot, bool threaded_rows) {
+    const int64_t h = task / blocks, g = h / group, r0 = (task % blocks) * kAttentionBlockRows;
+    const int64_t r1 = std::min(n_valid, r0 + kAttentionBlockRows), rb = r1 - r0;
+    const int64_t c0 = attention_block_c0(r0, window), cb = r1 - c0;
+    float* S = probs ? probs + (h * T + r0) * T + c0 : scratch[static_cast<size_t>(slot)].data();
+    const int64_t lds = probs ? T : cb;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rb), static_cast<int>(cb),
+                static_cast<int>(D), scale, q + r0 * ldq + h * D, ldq, k + c0 * ldk + g * D, ldk, 0.0f, S,
+                static_cast<int>(lds));
+    auto softmax = [&](int64_t i0, int64_t i1) {
+      attention_softmax_rows(S + i0 * lds, lds, i1 - i0, cb, r0 + i0, c0, window, cap);
+      if (probs)  // the rest of each saved row lies outside the block's key range: zero
+        for (int64_t i = i0; i < i1; ++i) {
+          float* row = probs + (h * T + r0 + i) * T;
+          std::fill(row, row + c0, 0.0f);
+          std::fill(row + r1, row + T, 0.0f);
+        }
+    };
+    if (threaded_rows)
+      ThreadPool::global().parallel_for(rb, softmax);
+    else
+      softmax(0, rb);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rb), static_cast<int>(D),
+                static_cast<int>(cb), 1.0f, S, static_cast<int>(lds), v + c0 * ldk + g * D, ldk, 0.0f,
+                out + r0 * ldq + h * D, ldq);
+  });
 }
 
 }  // namespace
@@ -142,12 +185,7 @@ void softcap(float* x, int64_t n, float c) {
 
 void attention(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
                int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float cap) {
-  if (T >= kAttentionGemmRows) {
-    std::vector<int64_t> kpos(static_cast<size_t>(T));
-    for (int64_t s = 0; s < T; ++s) kpos[s] = s < valid_len ? s : -1;
-    return attention_gemm(out, H * D, probs, q, H * D, k, v, G * D, kpos.data(), T, T, 0, valid_len, H, G, D, scale,
-                          window, cap);
-  }
+  if (T >= kAttentionGemmRows) return attention_blocks(out, probs, q, k, v, T, H, G, D, scale, window, valid_len, cap);
   const int64_t group = H / G;
   // One task per (head, query row): rows are independent, so work splits evenly despite the causal triangle.
   ThreadPool::global().parallel_for(H * T, [&](int64_t b, int64_t e) {
@@ -188,7 +226,7 @@ void attention_cached(float* out, const float* q, const float* k_cache, const fl
     const int64_t L = std::min(pos0 + n, cap), last = pos0 + n - 1;
     std::vector<int64_t> kpos(static_cast<size_t>(L));
     for (int64_t s = 0; s < L; ++s) kpos[s] = s + cap * ((last - s) / cap);
-    return attention_gemm(out, H * D, nullptr, q, H * D, k_cache, v_cache, G * D, kpos.data(), L, n, pos0, n, H, G,
+    return attention_gemm(out, H * D, q, H * D, k_cache, v_cache, G * D, kpos.data(), L, n, pos0, n, H, G,
                           D, scale, window, cap_logits);
   }
   const int64_t group = H / G;

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/attention_blocks.h"
 #include "kernels/cpu/geglu_hwy.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
@@ -75,31 +77,6 @@ SCITUNE_CLONES void softmax_backward_rows(float* dp, int64_t ld_dp, const float*
 
 int to_int(int64_t n) { return static_cast<int>(n); }
 
-// Rows r0 + i of the forward's softmax over keys c0 + j, from scores already scaled (and not yet capped) in p:
-// the same arithmetic as ops::attention's score rows (cap, mask, max, exp, times 1/sum), so the probabilities
-// equal the ones the forward would have saved.
-void recompute_probs(float* p, int64_t rows, int64_t cols, int64_t r0, int64_t c0, int64_t window, float cap) {
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < rows; ++i) {
-    float* row = p + i * cols;
-    const int64_t t = r0 + i;
-    float mx = kNegInf;
-    for (int64_t j = 0; j < cols; ++j) {
-      const int64_t key = c0 + j;
-      if (key > t || (window > 0 && key <= t - window)) {
-        row[j] = kNegInf;
-        continue;
-      }
-      if (cap > 0) row[j] = cap * std::tanh(row[j] / cap);
-      mx = std::max(mx, row[j]);
-    }
-    float sum = 0;
-    for (int64_t j = 0; j < cols; ++j) sum += (row[j] = row[j] == kNegInf ? 0.0f : std::exp(row[j] - mx));
-    const float inv = 1.0f / sum;
-    for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
-  }
-}
-
 }  // namespace
 
 void rmsnorm_backward(float* dx, float* dgain, const float* dy, const float* x, const float* rstd, const float* gain,
@@ -145,48 +122,82 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   std::fill(dv, dv + T * G * D, 0.0f);
   std::fill(dq + n_valid * H * D, dq + T * H * D, 0.0f);
   // Blocks of query rows: a block only reaches keys [c0, r1), so the causal triangle (and a sliding window)
-  // skips most of the T x T work while each GEMM stays large enough for OpenBLAS.
-  constexpr int64_t kRows = 64;
-  std::vector<float> dp(kRows * T), s(cap > 0 ? kRows * T : 0), p_block(probs ? 0 : kRows * T);
+  // skips most of the T x T work while each GEMM stays large enough for OpenBLAS. (head, block) tasks may run on
+  // several threads: dQ rows belong to one task, dK/dV are sums over tasks, so each extra slot adds into its own
+  // copy, summed at the end.
+  constexpr int64_t kRows = kAttentionBlockRows;
+  const int64_t blocks = (n_valid + kRows - 1) / kRows;
+  const int slots = attention_task_slots();
+  struct Scratch {
+    std::vector<float> dp, s, p_block, dk, dv;
+  };
+  std::vector<Scratch> scratch(static_cast<size_t>(slots));
+  for (size_t i = 0; i < scratch.size(); ++i) {
+    Scratch& sc = scratch[i];
+    sc.dp.resize(kRows * T);
+    sc.s.resize(cap > 0 ? kRows * T : 0);
+    sc.p_block.resize(probs ? 0 : kRows * T);
+    if (i > 0) {
+      sc.dk.assign(T * G * D, 0.0f);
+      sc.dv.assign(T * G * D, 0.0f);
+    }
+  }
   const int ldq = to_int(H * D), ldk = to_int(G * D);
-  for (int64_t h = 0; h < H; ++h) {
-    const int64_t g = h / group;
+  const int used = run_attention_tasks(H * blocks, [&](int64_t task, int slot, bool threaded_rows) {
+    Scratch& sc = scratch[static_cast<size_t>(slot)];
+    const int64_t h = task / blocks, g = h / group, r0 = (task % blocks) * kRows;
     const float* qh = q + h * D;
     const float* doh = dout + h * D;
     float* dqh = dq + h * D;
     const float* kg = k + g * D;
     const float* vg = v + g * D;
-    float* dkg = dk + g * D;
-    float* dvg = dv + g * D;
-    for (int64_t r0 = 0; r0 < n_valid; r0 += kRows) {
-      const int64_t r1 = std::min(n_valid, r0 + kRows), rb = r1 - r0;
-      const int64_t c0 = window > 0 ? std::max<int64_t>(0, r0 - window + 1) : 0, cb = r1 - c0;
-      // dP = dO · Vᵀ
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), 1.0f, doh + r0 * ldq, ldq,
-                  vg + c0 * ldk, ldk, 0.0f, dp.data(), to_int(cb));
-      if (cap > 0)  // the scaled, uncapped scores, for the tanh derivative
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale, qh + r0 * ldq,
-                    ldq, kg + c0 * ldk, ldk, 0.0f, s.data(), to_int(cb));
-      const float* pb = probs ? probs + (h * T + r0) * T + c0 : p_block.data();
-      const int64_t ld_p = probs ? T : cb;
-      if (!probs) {  // this block's probabilities again, from the scores
-        if (cap > 0)
-          std::copy(s.begin(), s.begin() + rb * cb, p_block.begin());
-        else
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale,
-                      qh + r0 * ldq, ldq, kg + c0 * ldk, ldk, 0.0f, p_block.data(), to_int(cb));
-        recompute_probs(p_block.data(), rb, cb, r0, c0, window, cap);
-      }
-      // dV += Pᵀ · dO (before dP is overwritten; independent of it)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), 1.0f, pb, to_int(ld_p),
-                  doh + r0 * ldq, ldq, 1.0f, dvg + c0 * ldk, ldk);
-      softmax_backward_rows(dp.data(), cb, pb, ld_p, cap > 0 ? s.data() : nullptr, cb, rb, cb,
-                            cap > 0 ? 1.0f / cap : 0.0f);
-      // dQ = scale · dS · K ;  dK += scale · dSᵀ · Q
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_int(rb), to_int(D), to_int(cb), scale, dp.data(),
-                  to_int(cb), kg + c0 * ldk, ldk, 0.0f, dqh + r0 * ldq, ldq);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), scale, dp.data(),
-                  to_int(cb), qh + r0 * ldq, ldq, 1.0f, dkg + c0 * ldk, ldk);
+    float* dkg = (slot == 0 ? dk : sc.dk.data()) + g * D;
+    float* dvg = (slot == 0 ? dv : sc.dv.data()) + g * D;
+    const int64_t r1 = std::min(n_valid, r0 + kRows), rb = r1 - r0;
+    const int64_t c0 = attention_block_c0(r0, window), cb = r1 - c0;
+    float* dp = sc.dp.data();
+    // dP = dO · Vᵀ
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), 1.0f, doh + r0 * ldq, ldq,
+                vg + c0 * ldk, ldk, 0.0f, dp, to_int(cb));
+    if (cap > 0)  // the scaled, uncapped scores, for the tanh derivative
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale, qh + r0 * ldq,
+                  ldq, kg + c0 * ldk, ldk, 0.0f, sc.s.data(), to_int(cb));
+    const float* pb = probs ? probs + (h * T + r0) * T + c0 : sc.p_block.data();
+    const int64_t ld_p = probs ? T : cb;
+    auto rows = [&](const std::function<void(int64_t, int64_t)>& fn) {
+      if (threaded_rows)
+        ThreadPool::global().parallel_for(rb, fn);
+      else
+        fn(0, rb);
+    };
+    if (!probs) {  // this block's probabilities again, from the scores: the forward's arithmetic
+      if (cap > 0)
+        std::copy(sc.s.begin(), sc.s.begin() + rb * cb, sc.p_block.begin());
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale,
+                    qh + r0 * ldq, ldq, kg + c0 * ldk, ldk, 0.0f, sc.p_block.data(), to_int(cb));
+      rows([&](int64_t i0, int64_t i1) {
+        attention_softmax_rows(sc.p_block.data() + i0 * cb, cb, i1 - i0, cb, r0 + i0, c0, window, cap);
+      });
+    }
+    // dV += Pᵀ · dO (before dP is overwritten; independent of it)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), 1.0f, pb, to_int(ld_p),
+                doh + r0 * ldq, ldq, 1.0f, dvg + c0 * ldk, ldk);
+    rows([&](int64_t i0, int64_t i1) {
+      softmax_backward_rows(dp + i0 * cb, cb, pb + i0 * ld_p, ld_p, cap > 0 ? sc.s.data() + i0 * cb : nullptr, cb,
+                            i1 - i0, cb, cap > 0 ? 1.0f / cap : 0.0f);
+    });
+    // dQ = scale · dS · K ;  dK += scale · dSᵀ · Q
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_int(rb), to_int(D), to_int(cb), scale, dp, to_int(cb),
+                kg + c0 * ldk, ldk, 0.0f, dqh + r0 * ldq, ldq);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), scale, dp, to_int(cb),
+                qh + r0 * ldq, ldq, 1.0f, dkg + c0 * ldk, ldk);
+  });
+  for (int sl = 1; sl < used; ++sl) {
+    const Scratch& sc = scratch[static_cast<size_t>(sl)];
+    for (int64_t i = 0; i < T * G * D; ++i) {
+      dk[i] += sc.dk[i];
+      dv[i] += sc.dv[i];
     }
   }
 }
