@@ -277,7 +277,7 @@ LossResult Gemma3Lora::step(std::span<const int32_t> ids, std::span<const int64_
   std::vector<float> dx(static_cast<size_t>(N * C));
   ops::rmsnorm_backward(dx.data(), nullptr, dh.data(), x_.data(), final_rstd_.data(), w_.final_norm, N, C);
   for (int64_t l = L - 1; l >= 0; --l) {
-    if (ckpt_) {
+    if (ckpt_ && l < L - 1) {  // the last layer's activations are still there from the forward
       std::vector<float> x(layer_inputs_[static_cast<size_t>(l)]);
       layer_forward(l, x.data(), acts_[0], options, step);
     }
