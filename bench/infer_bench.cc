@@ -2,6 +2,7 @@
 // --prompt tokens) and text generation (tg, tokens/s over --decode greedy tokens after a 1-token prompt), plus
 // a STREAM-like copy bandwidth and decode as a fraction of the bandwidth limit (weight bytes read per token).
 //   infer_bench MODEL [--prompt 512] [--decode 128] [--reps 2] [--quant q8_0|q4_0]
+// SCITUNE_PROFILE=1: decode time split between the layers and the LM head (stderr).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "kernels/cpu/thread_pool.h"
 #include "model/load.h"
+#include "util/phase_profile.h"
 
 using namespace scitune;
 using Clock = std::chrono::steady_clock;
@@ -73,12 +75,18 @@ int main(int argc, char** argv) {
       int32_t id = 2;
       t0 = Clock::now();
       for (int64_t i = 0; i < n_decode; ++i) {
-        auto h = net.forward_cached(std::span<const int32_t>(&id, 1), dc);
+        std::vector<float> h;
+        {
+          profile::Scope p("decode: layers");
+          h = net.forward_cached(std::span<const int32_t>(&id, 1), dc);
+        }
+        profile::Scope p("decode: lm head + argmax");
         net.lm_head(logits.data(), h.data(), 1);
         id = argmax(logits);
       }
       tg = std::max(tg, n_decode / seconds_since(t0));
     }
+    if (profile::enabled()) std::fprintf(stderr, "%s", profile::report_and_reset().c_str());
     const double bw = copy_bandwidth();
     const double bytes = static_cast<double>(m.weight_bytes());
     std::printf("model %s: %.1f MiB of weights read per token\n", argv[1], bytes / (1 << 20));

@@ -62,9 +62,9 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
       if (hook_) hook_(l, p, in, out, N);
     };
     ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
-    proj(0, q.data(), a.data(), lw.q);
-    proj(1, k.data(), a.data(), lw.k);
-    proj(2, v.data(), a.data(), lw.v);
+    ops::linear_multi({{q.data(), &lw.q}, {k.data(), &lw.k}, {v.data(), &lw.v}}, a.data(), N);
+    if (hook_)
+      for (int p = 0; p < 3; ++p) hook_(l, p, a.data(), (p == 0 ? q : p == 1 ? k : v).data(), N);
     ops::rmsnorm(q.data(), nullptr, q.data(), lw.q_norm, N * H, D, eps);
     ops::rmsnorm(k.data(), nullptr, k.data(), lw.k_norm, N * G, D, eps);
     const float* inv = cfg_.is_sliding(l) ? inv_freq_local_.data() : inv_freq_global_.data();
@@ -76,8 +76,11 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
 
     ops::rmsnorm(a.data(), nullptr, x, lw.ffn_norm, N, C, eps);
-    proj(4, gate.data(), a.data(), lw.gate);
-    proj(5, up.data(), a.data(), lw.up);
+    ops::linear_multi({{gate.data(), &lw.gate}, {up.data(), &lw.up}}, a.data(), N);
+    if (hook_) {
+      hook_(l, 4, a.data(), gate.data(), N);
+      hook_(l, 5, a.data(), up.data(), N);
+    }
     ops::geglu(gate.data(), gate.data(), up.data(), N * F);
     proj(6, o.data(), gate.data(), lw.down);
     ops::rmsnorm(o.data(), nullptr, o.data(), lw.post_ffn_norm, N, C, eps);

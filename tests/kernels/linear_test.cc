@@ -77,6 +77,30 @@ INSTANTIATE_TEST_SUITE_P(Types, LinearTypes,
                                            GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(ggml_info(info.param).name); });
 
+// q/k/v (and gate/up) through one call: the same numbers as one linear() per weight, bit for bit, whether the
+// weights mix VNNI types (one fused job) or include a type that takes the other paths.
+TEST(Linear, MultiEqualsOneCallPerWeight) {
+  const int64_t K = 256;
+  Stored q = quantise(GgmlType::Q4_0, randn(40 * K, 11, 0.05f), 40, K);
+  Stored k = quantise(GgmlType::Q8_0, randn(9 * K, 12, 0.05f), 9, K);
+  Stored v = quantise(GgmlType::Q6_K, randn(13 * K, 13, 0.05f), 13, K);
+  Stored f = quantise(GgmlType::F16, randn(7 * K, 14, 0.05f), 7, K);
+  for (bool with_f16 : {false, true})
+    for (int64_t T : {int64_t{1}, int64_t{3}, int64_t{12}}) {
+      const auto x = randn(T * K, 15 + T);
+      const WeightMatrix& third = with_f16 ? f.w : v.w;
+      std::vector<float> y0(T * q.w.rows, NAN), y1(T * k.w.rows, NAN), y2(T * third.rows, NAN);
+      ops::linear_multi({{y0.data(), &q.w}, {y1.data(), &k.w}, {y2.data(), &third}}, x.data(), T);
+      std::vector<float> r0(y0.size()), r1(y1.size()), r2(y2.size());
+      ops::linear(r0.data(), x.data(), q.w, T);
+      ops::linear(r1.data(), x.data(), k.w, T);
+      ops::linear(r2.data(), x.data(), third, T);
+      EXPECT_EQ(y0, r0) << "T=" << T << " f16=" << with_f16;
+      EXPECT_EQ(y1, r1) << "T=" << T << " f16=" << with_f16;
+      EXPECT_EQ(y2, r2) << "T=" << T << " f16=" << with_f16;
+    }
+}
+
 TEST(Linear, PanelsCoverManyRowsAndTallMatrices) {
   // More rows than one dequantised panel holds, so the panel loop runs several times.
   const int64_t K = 64, N = 20000, T = 9;

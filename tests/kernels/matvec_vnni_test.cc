@@ -45,6 +45,10 @@ TEST_P(VnniTypes, MatchesDequantisedDotInDouble) {
       EXPECT_NEAR(y[i * N + r], want, 1e-5 * mag + 1e-6) << ggml_info(t).name << " row " << r << " t " << i;
     }
   }
+  // A row's value does not depend on the range of rows a thread was given.
+  std::vector<float> one(T * N, 1.0f);
+  for (int64_t r = 0; r < N; ++r) ops::vnni_matvec(one.data(), act, m, r, r + 1, /*accumulate=*/true);
+  EXPECT_EQ(one, y);
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, VnniTypes,

@@ -19,6 +19,9 @@ inline int64_t attention_block_c0(int64_t r0, int64_t window) {
 void attention_softmax_rows(float* p, int64_t ld, int64_t rows, int64_t cols, int64_t r0, int64_t c0, int64_t window,
                             float cap);
 
+// sum a[i]·b[i], vectorised (per-key attention scores when decoding).
+float dot_f32(const float* a, const float* b, int64_t n);
+
 // Runs fn(task, slot, threaded_rows) for task in [0, n_tasks). When OpenBLAS is single-threaded (bf16 training
 // steps), tasks are spread over the pool, slot = the pool thread's index in [0, slots) and each task's GEMMs run
 // single-threaded in that thread; task t goes to slot t % slots, so consecutive causal blocks alternate between

@@ -128,6 +128,32 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
 }
 
+void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T) {
+  bool fused = T > 0 && T < kLinearGemmRows;
+  int64_t total = 0, K = -1;
+  for (const LinearOut& o : outs) {
+    fused = fused && !o.w->nf4 && vnni_matvec_available(o.w->type) && (K < 0 || K == o.w->cols);
+    K = o.w->cols;
+    total += o.w->rows;
+  }
+  if (!fused) {
+    for (const LinearOut& o : outs) linear(o.y, x, *o.w, T);
+    return;
+  }
+  thread_local ActivationQ8 act_tls;
+  ActivationQ8& act = act_tls;
+  act.quantize(x, T, K);
+  // Rows of the weights one after the other: each thread takes a contiguous range, which may span weights.
+  ThreadPool::global().parallel_for(total, [&](int64_t b, int64_t e) {
+    int64_t base = 0;
+    for (const LinearOut& o : outs) {
+      const int64_t lo = std::max(b, base), hi = std::min(e, base + o.w->rows);
+      if (lo < hi) vnni_matvec(o.y, act, *o.w, lo - base, hi - base, false);
+      base += o.w->rows;
+    }
+  });
+}
+
 void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate,
                            Precision precision) {
   const int64_t K = w.cols, N = w.rows;

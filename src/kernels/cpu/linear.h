@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 
 #include "quant/ggml_type.h"
 
@@ -43,6 +44,15 @@ enum class Precision { kF32, kBf16 };
 // y[T,N] = x[T,K] · W^T (+ y when accumulate).
 void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate = false,
             Precision precision = Precision::kF32);
+// Several weights applied to the same input (q/k/v, gate/up): y_i[T,N_i] = x · W_iᵀ. When decoding (few rows, every
+// weight on the VNNI path) the input is quantised once and all rows of all weights form one threaded job, instead
+// of one job and one quantisation per weight; otherwise it is linear() per weight. Same numbers either way.
+struct LinearOut {
+  float* y;
+  const WeightMatrix* w;
+};
+void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T);
+
 // dx[T,K] = dy[T,N] · W (+ dx when accumulate): the input gradient through a frozen weight.
 void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate = false,
                            Precision precision = Precision::kF32);

@@ -38,12 +38,6 @@ SCITUNE_CLONES void rmsnorm_rows(float* y, float* rstd, const float* x, const fl
   }
 }
 
-SCITUNE_CLONES float dot(const float* a, const float* b, int64_t n) {
-  float acc = 0;
-  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
-}
-
 SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
@@ -201,7 +195,7 @@ void attention(float* out, float* probs, const float* q, const float* k, const f
       const int64_t hi = std::min(t, valid_len - 1);
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t j = lo; j <= hi; ++j) {
-        float d = dot(q + (t * H + h) * D, k + (j * G + g) * D, D) * scale;
+        float d = dot_f32(q + (t * H + h) * D, k + (j * G + g) * D, D) * scale;
         if (cap > 0) d = cap * std::tanh(d / cap);
         s[j] = d;
         mx = std::max(mx, d);
@@ -240,7 +234,7 @@ void attention_cached(float* out, const float* q, const float* k_cache, const fl
       s.resize(static_cast<size_t>(p - lo + 1));
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t j = lo; j <= p; ++j) {
-        float d = dot(q + (i * H + h) * D, k_cache + ((j % cap) * G + g) * D, D) * scale;
+        float d = dot_f32(q + (i * H + h) * D, k_cache + ((j % cap) * G + g) * D, D) * scale;
         if (cap_logits > 0) d = cap_logits * std::tanh(d / cap_logits);
         s[j - lo] = d;
         mx = std::max(mx, d);
