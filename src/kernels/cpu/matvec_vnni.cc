@@ -95,12 +95,16 @@ SCITUNE_VNNI inline __m256i unpack_nibbles(const uint8_t* qs) {
 // Q4_0: value = nibble - 8, so dot = d_w·d_a·sum(nibble·a) - d_w·(8·d_a·sum(a)): the integer part in vector lanes,
 // the offset as a float sum over blocks (off8[b] = 8·d_a·sum(a), per activation row). Two accumulator chains
 // (even and odd blocks). Rows go one after the other: they are contiguous, so the weights stream through memory
-// in order (interleaving four rows, to share the activation loads, ran at half the speed).
+// in order (interleaving four rows, to share the activation loads, ran at half the speed). Q4_0 decoding stalls
+// on its weight loads more than the other types: a software prefetch half a KiB ahead helps the hardware's
+// (1B Q4_0 decode 35 -> 37-38 tok/s here).
+constexpr int kPrefetchBytes = 512;
 SCITUNE_VNNI float row_q4_0(const BlockQ4_0* w, const int8_t* a, const float* ad, const float* off8, int64_t nb) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   float off0 = 0, off1 = 0;
   int64_t b = 0;
   for (; b + 1 < nb; b += 2) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + b) + kPrefetchBytes, _MM_HINT_T0);
     const float d0 = half_to_float(w[b].d), d1 = half_to_float(w[b + 1].d);
     const __m256i s0 = dot_u8_s8(unpack_nibbles(w[b].qs), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + b * kQK)));
     const __m256i s1 =
