@@ -28,6 +28,7 @@ REPEAT=${REPEAT:-1}
 BF16=${BF16:-0}
 # oneDNN (the bf16 GEMMs) runs on libgomp, whose threads spin after each call by default and then fight scitune's
 # own spinning pool and OpenBLAS's threads for the 2 cores: the bf16 step ran at 83 tok/s with it, 149 passive.
+# (The scitune binary sets it itself — blas_threads.h, ensure_passive_openmp_threads; this bench binary does not.)
 SCITUNE_OMP_WAIT=${SCITUNE_OMP_WAIT:-PASSIVE}
 export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 SCITUNE_THREADS=2
 mkdir -p "$W"

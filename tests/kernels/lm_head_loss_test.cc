@@ -47,6 +47,16 @@ double row_loss(const std::vector<double>& h, const Vec& embed, int64_t C, int64
   return std::log(sum) + mx - z[target];
 }
 
+// x rounded to bf16 in place; returns the bits.
+std::vector<uint16_t> round_to_bf16(Vec& x) {
+  std::vector<uint16_t> bits(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    bits[i] = fp32_to_bf16(x[i]);
+    x[i] = bf16_to_fp32(bits[i]);
+  }
+  return bits;
+}
+
 struct Case {
   int64_t N, C, V;
   float softcap;
@@ -88,15 +98,11 @@ TEST(LmHeadLoss, MatchesNaiveReferenceAcrossBlocksWithIgnoredRowsAndSoftcap) {
 }
 
 TEST(LmHeadLoss, Bf16EmbeddingMatchesTheFp32PathOnTheSameValues) {
-  // V spans several bf16 conversion chunks (C = 64: 32768 rows per chunk) and N two blocks of rows.
+  // V spans many vocabulary chunks (the last one partial) and N two blocks of rows.
   const int64_t N = ops::kLmHeadRows + 20, C = 64, V = 70000;
   const Vec hidden = randn(N * C, 8);
   Vec embed = randn(V * C, 9, 0.3f);
-  std::vector<uint16_t> bits(embed.size());
-  for (size_t i = 0; i < embed.size(); ++i) {
-    bits[i] = fp32_to_bf16(embed[i]);
-    embed[i] = bf16_to_fp32(bits[i]);  // the fp32 path sees exactly the bf16 values
-  }
+  const std::vector<uint16_t> bits = round_to_bf16(embed);  // the fp32 path sees exactly the bf16 values
   const auto targets = make_targets(N, V, 10);
   for (float cap : {0.0f, 8.0f}) {
     Vec dh(N * C, NAN), dh16(N * C, NAN);
@@ -119,11 +125,7 @@ TEST(LmHeadLoss, Bf16GemmPathStaysWithinBf16Rounding) {
   const int64_t N = ops::kLmHeadRows + 20, C = 64, V = 9000;
   const Vec hidden = randn(N * C, 18);
   Vec embed = randn(V * C, 19, 0.3f);
-  std::vector<uint16_t> bits(embed.size());
-  for (size_t i = 0; i < embed.size(); ++i) {
-    bits[i] = fp32_to_bf16(embed[i]);
-    embed[i] = bf16_to_fp32(bits[i]);
-  }
+  const std::vector<uint16_t> bits = round_to_bf16(embed);
   const auto targets = make_targets(N, V, 20);
   const WeightMatrix as_bf16{GgmlType::BF16, reinterpret_cast<const uint8_t*>(bits.data()), V, C};
   const WeightMatrix as_f32 = WeightMatrix::f32(embed.data(), V, C);
