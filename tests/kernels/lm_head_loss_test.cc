@@ -143,9 +143,10 @@ TEST(LmHeadLoss, Bf16GemmPathStaysWithinBf16Rounding) {
       EXPECT_NEAR(loss, loss_ref, 2e-3 * std::fabs(loss_ref)) << "cap=" << cap;
       EXPECT_LT(rel_err(dh, want), 1e-2) << "cap=" << cap;
       EXPECT_GT(rel_err(dh, want), 0.0) << "the bf16 path really ran";
-      for (int64_t i = 0; i < N; ++i)  // ignored rows: exactly zero
-        if (targets[i] == ops::kLmHeadIgnore)
-          for (int64_t c = 0; c < C; ++c) ASSERT_EQ(dh[i * C + c], 0.0f);
+      for (int64_t i = 0; i < N; ++i) {  // ignored rows: exactly zero
+        if (targets[i] != ops::kLmHeadIgnore) continue;
+        for (int64_t c = 0; c < C; ++c) ASSERT_EQ(dh[i * C + c], 0.0f);
+      }
     }
   }
 }
