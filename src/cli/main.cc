@@ -2,6 +2,7 @@
 // 2 internal error.
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "kernels/cpu/blas_threads.h"
@@ -12,8 +13,21 @@
 #define SCITUNE_VERSION "dev"
 #endif
 
+namespace {
+
+// The subcommand: the first argument that is not an option (the global options take no values).
+std::string_view subcommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-') return argv[i];
+  return {};
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  scitune::ensure_passive_openmp_threads(argv);
+  // Only the training commands run oneDNN (bf16 GEMMs); the others skip the re-execution it may need.
+  if (const std::string_view sub = subcommand(argc, argv); sub == "train" || sub == "demo")
+    scitune::ensure_passive_openmp_threads(argv);
   scitune::stop_idle_blas_threads();  // started again by the first GEMM that wants them
   CLI::App app{"scitune: fine-tune Google Gemma models on science text, locally"};
   app.set_version_flag("--version", "scitune " SCITUNE_VERSION);
