@@ -63,8 +63,11 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
     };
     ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
     ops::linear_multi({{q.data(), &lw.q}, {k.data(), &lw.k}, {v.data(), &lw.v}}, a.data(), N);
-    if (hook_)
-      for (int p = 0; p < 3; ++p) hook_(l, p, a.data(), (p == 0 ? q : p == 1 ? k : v).data(), N);
+    if (hook_) {
+      hook_(l, 0, a.data(), q.data(), N);
+      hook_(l, 1, a.data(), k.data(), N);
+      hook_(l, 2, a.data(), v.data(), N);
+    }
     ops::rmsnorm(q.data(), nullptr, q.data(), lw.q_norm, N * H, D, eps);
     ops::rmsnorm(k.data(), nullptr, k.data(), lw.k_norm, N * G, D, eps);
     const float* inv = cfg_.is_sliding(l) ? inv_freq_local_.data() : inv_freq_global_.data();

@@ -100,15 +100,29 @@ void attention_softmax_rows(float* p, int64_t ld, int64_t rows, int64_t cols, in
 
 int attention_task_slots() { return blas_single_threaded() ? ThreadPool::global().size() : 1; }
 
-int run_attention_tasks(int64_t n_tasks, const std::function<void(int64_t, int, bool)>& fn) {
+void AttentionBlock::for_rows(const std::function<void(int64_t, int64_t)>& fn) const {
+  if (threaded_rows)
+    ThreadPool::global().parallel_for(rows(), fn);
+  else
+    fn(0, rows());
+}
+
+int run_attention_blocks(int64_t H, int64_t G, int64_t n_valid, int64_t window,
+                         const std::function<void(const AttentionBlock&)>& fn) {
+  const int64_t blocks = (n_valid + kAttentionBlockRows - 1) / kAttentionBlockRows, n_tasks = H * blocks;
+  auto run = [&](int64_t t, int slot, bool threaded_rows) {
+    const int64_t h = t / blocks, r0 = (t % blocks) * kAttentionBlockRows;
+    const int64_t c0 = window > 0 && r0 - window + 1 > 0 ? r0 - window + 1 : 0;
+    fn(AttentionBlock{h, h / (H / G), r0, std::min(n_valid, r0 + kAttentionBlockRows), c0, slot, threaded_rows});
+  };
   const int slots = static_cast<int>(std::min<int64_t>(attention_task_slots(), std::max<int64_t>(n_tasks, 1)));
   if (slots <= 1) {
-    for (int64_t t = 0; t < n_tasks; ++t) fn(t, 0, true);
+    for (int64_t t = 0; t < n_tasks; ++t) run(t, 0, true);
     return 1;
   }
   ThreadPool::global().parallel_for(slots, [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s)
-      for (int64_t t = s; t < n_tasks; t += slots) fn(t, static_cast<int>(s), false);
+      for (int64_t t = s; t < n_tasks; t += slots) run(t, static_cast<int>(s), false);
   });
   return slots;
 }

@@ -26,6 +26,7 @@ void ActivationQ8::quantize(const float* x, int64_t n_rows, int64_t n_cols) {
   d.resize(static_cast<size_t>(rows * nb));
   sum.resize(static_cast<size_t>(rows * nb));
   sum16.resize(static_cast<size_t>(rows * nb * 2));
+  off8.resize(static_cast<size_t>(rows * nb));
   thread_local std::vector<BlockQ8_0> blocks_tls;  // scratch: one quantised row
   std::vector<BlockQ8_0>& blocks = blocks_tls;
   blocks.resize(static_cast<size_t>(nb));
@@ -41,6 +42,7 @@ void ActivationQ8::quantize(const float* x, int64_t n_rows, int64_t n_cols) {
       sum[t * nb + b] = s[0] + s[1];
       sum16[(t * nb + b) * 2] = s[0];
       sum16[(t * nb + b) * 2 + 1] = s[1];
+      off8[t * nb + b] = 8.0f * static_cast<float>(s[0] + s[1]) * d[t * nb + b];
     }
   }
 }
@@ -93,7 +95,7 @@ SCITUNE_VNNI inline __m256i unpack_nibbles(const uint8_t* qs) {
 }
 
 // Q4_0: value = nibble - 8, so dot = d_w·d_a·sum(nibble·a) - d_w·(8·d_a·sum(a)): the integer part in vector lanes,
-// the offset as a float sum over blocks (off8[b] = 8·d_a·sum(a), per activation row). Two accumulator chains
+// the offset as a float sum over blocks (ActivationQ8::off8 = 8·d_a·sum(a)). Two accumulator chains
 // (even and odd blocks). Rows go one after the other: they are contiguous, so the weights stream through memory
 // in order (interleaving four rows, to share the activation loads, ran at half the speed). Q4_0 decoding stalls
 // on its weight loads more than the other types: a software prefetch half a KiB ahead helps the hardware's
@@ -230,27 +232,20 @@ bool vnni_matvec_available(GgmlType t) {
 namespace {
 
 // The row loop for one weight type, compiled with the row kernel inlined (a switch per row cost ~5% of decoding).
-// Widest row the kernels take, in 32-value blocks (Gemma 3 27B's FFN: 21504 values).
-constexpr int64_t kMaxBlocks = 1024;
-
 template <GgmlType kType>
 SCITUNE_VNNI void matvec_rows(float* y, const ActivationQ8& a, const WeightMatrix& w, int64_t r0, int64_t r1,
                               bool accumulate) {
   const int64_t nb = w.cols / kQK, N = w.rows;
-  SCITUNE_CHECK(nb <= kMaxBlocks, "vnni_matvec: rows wider than 32768 values");
   const size_t row_bytes = w.row_bytes();
   for (int64_t t = 0; t < a.rows; ++t) {
     const int8_t* aq = a.qs.data() + t * a.cols;
     const float* ad = a.d.data() + t * nb;
     const int32_t* as = a.sum.data() + t * nb;
     const int32_t* as16 = a.sum16.data() + t * nb * 2;
+    const float* off8 = a.off8.data() + t * nb;
     float* yt = y + t * N;
     const uint8_t* wr = w.data + static_cast<size_t>(r0) * row_bytes;
-    int64_t r = r0;
-    float off8[kMaxBlocks];  // Q4_0's offset per activation block
-    if constexpr (kType == GgmlType::Q4_0)
-      for (int64_t b = 0; b < nb; ++b) off8[b] = 8.0f * static_cast<float>(as[b]) * ad[b];
-    for (; r < r1; ++r, wr += row_bytes) {
+    for (int64_t r = r0; r < r1; ++r, wr += row_bytes) {
       float v;
       if constexpr (kType == GgmlType::Q8_0)
         v = row_q8_0(reinterpret_cast<const BlockQ8_0*>(wr), aq, ad, nb);

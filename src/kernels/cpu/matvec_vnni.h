@@ -17,6 +17,7 @@ struct ActivationQ8 {
   std::vector<float> d;      // [rows, cols / 32]
   std::vector<int32_t> sum;    // [rows, cols / 32], sum of the block's qs (for the Q4_0/Q5_0/Q4_K offsets)
   std::vector<int32_t> sum16;  // [rows, cols / 16], sums of 16 qs (Q6_K: one scale per 16 values)
+  std::vector<float> off8;     // [rows, cols / 32], 8·d·sum (Q4_0's offset: value = nibble - 8)
   void quantize(const float* x, int64_t rows, int64_t cols);
 };
 

@@ -96,25 +96,21 @@ void attention_gemm(float* out, int64_t out_ld, const float* q, int64_t q_ld, co
 // Tasks are (head, block) pairs, spread over the pool when the GEMMs are single-threaded (attention_blocks.h).
 void attention_blocks(float* out, float* probs, const float* q, const float* k, const float* v, int64_t T, int64_t H,
                       int64_t G, int64_t D, float scale, int64_t window, int64_t valid_len, float cap) {
-  const int64_t group = H / G, n_valid = std::clamp<int64_t>(valid_len, 0, T);
-  const int64_t blocks = (n_valid + kAttentionBlockRows - 1) / kAttentionBlockRows;
+  const int64_t n_valid = std::clamp<int64_t>(valid_len, 0, T);
   const int ldq = static_cast<int>(H * D), ldk = static_cast<int>(G * D);
   std::fill(out + n_valid * H * D, out + T * H * D, 0.0f);  // padding queries
   if (probs)
     for (int64_t h = 0; h < H; ++h) std::fill(probs + (h * T + n_valid) * T, probs + (h + 1) * T * T, 0.0f);
-  const int slots = attention_task_slots();
-  std::vector<std::vector<float>> scratch(static_cast<size_t>(probs ? 0 : slots));
+  std::vector<std::vector<float>> scratch(static_cast<size_t>(probs ? 0 : attention_task_slots()));
   for (auto& s : scratch) s.resize(static_cast<size_t>(kAttentionBlockRows * n_valid));
-  run_attention_tasks(H * blocks, [&](int64_t task, int slot, bool threaded_rows) {
-    const int64_t h = task / blocks, g = h / group, r0 = (task % blocks) * kAttentionBlockRows;
-    const int64_t r1 = std::min(n_valid, r0 + kAttentionBlockRows), rb = r1 - r0;
-    const int64_t c0 = attention_block_c0(r0, window), cb = r1 - c0;
-    float* S = probs ? probs + (h * T + r0) * T + c0 : scratch[static_cast<size_t>(slot)].data();
+  run_attention_blocks(H, G, n_valid, window, [&](const AttentionBlock& blk) {
+    const int64_t h = blk.h, g = blk.g, r0 = blk.r0, r1 = blk.r1, c0 = blk.c0, rb = blk.rows(), cb = blk.keys();
+    float* S = probs ? probs + (h * T + r0) * T + c0 : scratch[static_cast<size_t>(blk.slot)].data();
     const int64_t lds = probs ? T : cb;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rb), static_cast<int>(cb),
                 static_cast<int>(D), scale, q + r0 * ldq + h * D, ldq, k + c0 * ldk + g * D, ldk, 0.0f, S,
                 static_cast<int>(lds));
-    auto softmax = [&](int64_t i0, int64_t i1) {
+    blk.for_rows([&](int64_t i0, int64_t i1) {
       attention_softmax_rows(S + i0 * lds, lds, i1 - i0, cb, r0 + i0, c0, window, cap);
       if (probs)  // the rest of each saved row lies outside the block's key range: zero
         for (int64_t i = i0; i < i1; ++i) {
@@ -122,11 +118,7 @@ void attention_blocks(float* out, float* probs, const float* q, const float* k, 
           std::fill(row, row + c0, 0.0f);
           std::fill(row + r1, row + T, 0.0f);
         }
-    };
-    if (threaded_rows)
-      ThreadPool::global().parallel_for(rb, softmax);
-    else
-      softmax(0, rb);
+    });
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rb), static_cast<int>(D),
                 static_cast<int>(cb), 1.0f, S, static_cast<int>(lds), v + c0 * ldk + g * D, ldk, 0.0f,
                 out + r0 * ldq + h * D, ldq);

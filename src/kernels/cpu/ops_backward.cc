@@ -116,7 +116,6 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* k, const float* v, int64_t T, int64_t H, int64_t G, int64_t D, float scale,
                         int64_t window, int64_t valid_len, float cap) {
   SCITUNE_CHECK(G > 0 && H % G == 0, "attention_backward: H must be a multiple of G");
-  const int64_t group = H / G;
   const int64_t n_valid = std::clamp<int64_t>(valid_len, 0, T);
   std::fill(dk, dk + T * G * D, 0.0f);
   std::fill(dv, dv + T * G * D, 0.0f);
@@ -126,7 +125,6 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   // several threads: dQ rows belong to one task, dK/dV are sums over tasks, so each extra slot adds into its own
   // copy, summed at the end.
   constexpr int64_t kRows = kAttentionBlockRows;
-  const int64_t blocks = (n_valid + kRows - 1) / kRows;
   const int slots = attention_task_slots();
   struct Scratch {
     std::vector<float> dp, s, p_block, dk, dv;
@@ -143,18 +141,16 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
     }
   }
   const int ldq = to_int(H * D), ldk = to_int(G * D);
-  const int used = run_attention_tasks(H * blocks, [&](int64_t task, int slot, bool threaded_rows) {
-    Scratch& sc = scratch[static_cast<size_t>(slot)];
-    const int64_t h = task / blocks, g = h / group, r0 = (task % blocks) * kRows;
+  const int used = run_attention_blocks(H, G, n_valid, window, [&](const AttentionBlock& blk) {
+    Scratch& sc = scratch[static_cast<size_t>(blk.slot)];
+    const int64_t h = blk.h, g = blk.g, r0 = blk.r0, c0 = blk.c0, rb = blk.rows(), cb = blk.keys();
     const float* qh = q + h * D;
     const float* doh = dout + h * D;
     float* dqh = dq + h * D;
     const float* kg = k + g * D;
     const float* vg = v + g * D;
-    float* dkg = (slot == 0 ? dk : sc.dk.data()) + g * D;
-    float* dvg = (slot == 0 ? dv : sc.dv.data()) + g * D;
-    const int64_t r1 = std::min(n_valid, r0 + kRows), rb = r1 - r0;
-    const int64_t c0 = attention_block_c0(r0, window), cb = r1 - c0;
+    float* dkg = (blk.slot == 0 ? dk : sc.dk.data()) + g * D;
+    float* dvg = (blk.slot == 0 ? dv : sc.dv.data()) + g * D;
     float* dp = sc.dp.data();
     // dP = dO · Vᵀ
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), 1.0f, doh + r0 * ldq, ldq,
@@ -164,26 +160,20 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                   ldq, kg + c0 * ldk, ldk, 0.0f, sc.s.data(), to_int(cb));
     const float* pb = probs ? probs + (h * T + r0) * T + c0 : sc.p_block.data();
     const int64_t ld_p = probs ? T : cb;
-    auto rows = [&](const std::function<void(int64_t, int64_t)>& fn) {
-      if (threaded_rows)
-        ThreadPool::global().parallel_for(rb, fn);
-      else
-        fn(0, rb);
-    };
     if (!probs) {  // this block's probabilities again, from the scores: the forward's arithmetic
       if (cap > 0)
         std::copy(sc.s.begin(), sc.s.begin() + rb * cb, sc.p_block.begin());
       else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_int(rb), to_int(cb), to_int(D), scale,
                     qh + r0 * ldq, ldq, kg + c0 * ldk, ldk, 0.0f, sc.p_block.data(), to_int(cb));
-      rows([&](int64_t i0, int64_t i1) {
+      blk.for_rows([&](int64_t i0, int64_t i1) {
         attention_softmax_rows(sc.p_block.data() + i0 * cb, cb, i1 - i0, cb, r0 + i0, c0, window, cap);
       });
     }
     // dV += Pᵀ · dO (before dP is overwritten; independent of it)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, to_int(cb), to_int(D), to_int(rb), 1.0f, pb, to_int(ld_p),
                 doh + r0 * ldq, ldq, 1.0f, dvg + c0 * ldk, ldk);
-    rows([&](int64_t i0, int64_t i1) {
+    blk.for_rows([&](int64_t i0, int64_t i1) {
       softmax_backward_rows(dp + i0 * cb, cb, pb + i0 * ld_p, ld_p, cap > 0 ? sc.s.data() + i0 * cb : nullptr, cb,
                             i1 - i0, cb, cap > 0 ? 1.0f / cap : 0.0f);
     });
