@@ -88,6 +88,9 @@ class GgufFile {
   uint64_t get_uint_lenient(std::string_view key) const;
   double get_float_lenient(std::string_view key) const;
 
+  // See MappedFile::drop_resident_pages (nothing happens for a file parsed from a caller's span).
+  void drop_resident_pages(std::span<const uint8_t> bytes) const { file_.drop_resident_pages(bytes); }
+
  private:
   GgufFile() = default;
   const GgufValue& require(std::string_view key, const std::string& expected) const;

@@ -48,7 +48,7 @@ void Gemma3::embed(float* x, std::span<const int32_t> ids) const {
   }
 }
 
-void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend) {
+void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend, ops::Precision precision) {
   const int64_t C = cfg_.hidden_size, H = cfg_.num_attention_heads, G = cfg_.num_key_value_heads;
   const int64_t D = cfg_.head_dim, F = cfg_.intermediate_size;
   const float eps = static_cast<float>(cfg_.rms_norm_eps);
@@ -58,11 +58,11 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
   for (int64_t l = 0; l < cfg_.num_hidden_layers; ++l) {
     const Gemma3LayerWeights& lw = w_.layers[l];
     auto proj = [&](int p, float* out, const float* in, const WeightMatrix& w) {
-      ops::linear(out, in, w, N);
+      ops::linear(out, in, w, N, false, precision);
       if (hook_) hook_(l, p, in, out, N);
     };
     ops::rmsnorm(a.data(), nullptr, x, lw.attn_norm, N, C, eps);
-    ops::linear_multi({{q.data(), &lw.q}, {k.data(), &lw.k}, {v.data(), &lw.v}}, a.data(), N);
+    ops::linear_multi({{q.data(), &lw.q}, {k.data(), &lw.k}, {v.data(), &lw.v}}, a.data(), N, precision);
     if (hook_) {
       hook_(l, 0, a.data(), q.data(), N);
       hook_(l, 1, a.data(), k.data(), N);
@@ -79,7 +79,7 @@ void Gemma3::run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn&
     for (int64_t i = 0; i < N * C; ++i) x[i] += o[i];
 
     ops::rmsnorm(a.data(), nullptr, x, lw.ffn_norm, N, C, eps);
-    ops::linear_multi({{gate.data(), &lw.gate}, {up.data(), &lw.up}}, a.data(), N);
+    ops::linear_multi({{gate.data(), &lw.gate}, {up.data(), &lw.up}}, a.data(), N, precision);
     if (hook_) {
       hook_(l, 4, a.data(), gate.data(), N);
       hook_(l, 5, a.data(), up.data(), N);
@@ -152,7 +152,7 @@ std::vector<float> Gemma3::forward_cached(std::span<const int32_t> ids, KvCache&
       }
       ops::attention_cached(att, q, cache.k[l].data(), cache.v[l].data(), cap, pos0, n, H, G, D, scale,
                             cfg_.is_sliding(l) ? cfg_.sliding_window : 0, softcap);
-    });
+    }, ops::Precision::kQ8);
     cache.pos += n;
     ops::rmsnorm(last.data(), nullptr, x.data() + (n - 1) * C, w_.final_norm, 1, C,
                  static_cast<float>(cfg_.rms_norm_eps));
@@ -184,7 +184,7 @@ std::vector<float> Gemma3::forward_cached_batch(std::span<const int32_t> ids, st
       ops::attention_cached(att + i * H * D, q + i * H * D, cache.k[l].data(), cache.v[l].data(), cap, cache.pos, 1,
                             H, G, D, scale, cfg_.is_sliding(l) ? cfg_.sliding_window : 0, softcap);
     }
-  });
+  }, ops::Precision::kQ8);
   for (KvCache* c : caches) ++c->pos;
   ops::rmsnorm(x.data(), nullptr, x.data(), w_.final_norm, n, C, static_cast<float>(cfg_.rms_norm_eps));
   return x;

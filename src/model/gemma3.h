@@ -58,7 +58,9 @@ class Gemma3 {
   std::vector<float> forward(std::span<const int32_t> ids, std::span<const int64_t> lengths, int64_t B, int64_t T,
                              float* logits);
 
-  // Incremental decoding. The prompt may go in at once: it is processed in chunks of kChunk tokens.
+  // Incremental decoding. The prompt may go in at once: it is processed in chunks of kChunk tokens. Generation
+  // multiplies as decoding does for the prompt too (ops::Precision::kQ8: Q8_0 activations against repacked Q4_0
+  // weights, as llama.cpp); forward() is the exact path.
   static constexpr int64_t kChunk = 256;
   KvCache new_cache(int64_t max_len) const;
   // Runs ids at positions cache.pos.. through the model, appends their keys/values, and returns the final
@@ -83,7 +85,9 @@ class Gemma3 {
   // The layer stack over N rows of x in place (pos[N]: each row's position); attend(layer, q, k, v, att)
   // fills att[N, H*D] from RoPE'd q/k and v. The final norm is left to the caller.
   using AttendFn = std::function<void(int64_t, const float*, const float*, const float*, float*)>;
-  void run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend);
+  // `precision` is the projections' (ops::Precision): kQ8 for generation prompts, kF32 otherwise.
+  void run_layers(float* x, int64_t N, const int32_t* pos, const AttendFn& attend,
+                  ops::Precision precision = ops::Precision::kF32);
 };
 
 // HF causal-LM loss: mean over positions t < T-1 with labels[b, t+1] != -100 of -log softmax(logits[b,t])[label].

@@ -28,6 +28,10 @@ struct LoadOptions {
   // fp32 matrices of an HF folder rounded to bf16 (round to nearest even), as a bf16 model is loaded for
   // `bf16: true` training: the bf16 GEMMs then read them as they are instead of rounding every panel per call.
   bool bf16 = false;
+  // Q4_0 matrices (stored or quantised on load) also repacked for the integer kernels (kernels/cpu/q4_0x16.h),
+  // for inference: decoding and generation prompts read the repacked copy only, so a GGUF's pages of those
+  // matrices are dropped from the resident set after the copy.
+  bool repack = false;
 };
 
 // The types --quant accepts: every weight dimension of a Gemma 3 is a multiple of their 32-value blocks

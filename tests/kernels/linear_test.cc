@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/q4_0x16.h"
 #include "quant/nf4.h"
 #include "quant/quants.h"
 #include "test_util.h"
@@ -99,6 +100,47 @@ TEST(Linear, MultiEqualsOneCallPerWeight) {
       EXPECT_EQ(y1, r1) << "T=" << T << " f16=" << with_f16;
       EXPECT_EQ(y2, r2) << "T=" << T << " f16=" << with_f16;
     }
+}
+
+// A Q4_0 weight with its 16-row repack (as LoadOptions::repack makes it): decoding reads the repack and gives the
+// row kernel's values up to float order; with Precision::kQ8 many rows go the same integer way (each row the same
+// number as when it comes alone, as a decoding step), and without it the exact fp32 panel path is untouched.
+TEST(Linear, RepackedQ4_0OnEveryPath) {
+  if (!ops::q4_0x16_available()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  const int64_t K = 384, N = 48;
+  Stored plain = quantise(GgmlType::Q4_0, randn(N * K, 21, 0.05f), N, K);
+  std::vector<uint8_t> packed(plain.bytes.size());
+  ops::pack_q4_0x16(packed.data(), plain.bytes.data(), N, K);
+  WeightMatrix w = plain.w;
+  w.q4_0x16 = packed.data();
+  for (int64_t T : {int64_t{1}, int64_t{5}, int64_t{21}}) {
+    const auto x = randn(T * K, 22 + T);
+    std::vector<float> exact(T * N), q8(T * N), f32(T * N), row_kernel(T * N), one(N);
+    ops::ref::linear(exact.data(), x.data(), plain.w, T, false);
+    ops::linear(q8.data(), x.data(), w, T, false, ops::Precision::kQ8);
+    ops::linear(f32.data(), x.data(), w, T, false, ops::Precision::kF32);
+    EXPECT_LT(rel_err(q8, exact), 2e-2) << "T=" << T;  // Q8_0 activations, as decoding
+    for (int64_t t = 0; t < T; ++t) {  // each row as a decoding step of its own: the same number
+      ops::linear(one.data(), x.data() + t * K, w, 1);
+      for (int64_t r = 0; r < N; ++r) ASSERT_EQ(q8[t * N + r], one[r]) << "T=" << T << " t=" << t << " r=" << r;
+      ops::linear(row_kernel.data() + t * N, x.data() + t * K, plain.w, 1);  // unpacked: the row kernel
+    }
+    EXPECT_LT(rel_err(q8, row_kernel), 1e-5) << "T=" << T;
+    if (T >= ops::kLinearGemmRows) {
+      std::vector<float> panel(T * N);
+      ops::linear(panel.data(), x.data(), plain.w, T);
+      EXPECT_EQ(f32, panel) << "kF32 ignores the repack";
+      EXPECT_LT(rel_err(f32, exact), 2e-5);
+    }
+    // q/k/v as one job over repacked and plain weights: what one call per weight gives.
+    std::vector<float> m0(T * N), m1(T * N), m2(T * N);
+    ops::linear_multi({{m0.data(), &w}, {m1.data(), &w}, {m2.data(), &plain.w}}, x.data(), T, ops::Precision::kQ8);
+    std::vector<float> p2(T * N);
+    ops::linear(p2.data(), x.data(), plain.w, T, false, ops::Precision::kQ8);
+    EXPECT_EQ(m0, q8);
+    EXPECT_EQ(m1, q8);
+    EXPECT_EQ(m2, p2);
+  }
 }
 
 TEST(Linear, PanelsCoverManyRowsAndTallMatrices) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
+#include "kernels/cpu/q4_0x16.h"
 #include "model/golden_cases.h"
 #include "model/weights.h"
 #include "test_util.h"
@@ -74,6 +75,48 @@ TEST(Gemma3Cache, IncrementalDecodingReproducesFullSequenceLogits) {
     EXPECT_EQ(cache.pos, T);
     EXPECT_THROW(model.forward_cached(std::span(ids).first(300), cache), UserError);  // past max_len 512
   }
+}
+
+// Generation on a Q4_0 model repacked for the integer kernels (LoadOptions::repack): a prompt through the cache
+// multiplies as decoding steps do (Q8_0 activations), so feeding it at once or token by token gives the same
+// states; both stay within activation-rounding distance of the exact fp32 forward on the same Q4_0 weights, and of
+// the same model decoded without the repack.
+TEST(Gemma3Cache, RepackedQ4_0PromptEqualsTokenByTokenDecoding) {
+  auto folder = HfModelFolder::open(fs::path(SCITUNE_SOURCE_DIR) / "tests/golden/gemma3/v5-seed1/model");
+  LoadOptions opts;
+  opts.quant = GgmlType::Q4_0;
+  auto plain = load_gemma3(folder, opts);
+  opts.repack = true;
+  auto packed = load_gemma3(folder, opts);
+  if (!ops::q4_0x16_available()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (const auto& L : packed.weights.layers)
+    for (const WeightMatrix* w : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) ASSERT_NE(w->q4_0x16, nullptr);
+  ASSERT_NE(packed.weights.embed.q4_0x16, nullptr);
+  EXPECT_EQ(plain.weights.layers[0].q.q4_0x16, nullptr);
+
+  Gemma3 model(packed.config, packed.weights), reference(plain.config, plain.weights);
+  const int64_t T = 40, V = packed.config.vocab_size, C = packed.config.hidden_size;
+  std::vector<int32_t> ids(T);
+  for (int64_t t = 0; t < T; ++t) ids[t] = static_cast<int32_t>(3 + (t * 7919 + 13) % (V - 3));
+  std::vector<float> exact(T * V);
+  const int64_t len[1] = {T};
+  reference.forward(ids, len, 1, T, exact.data());
+
+  KvCache at_once = model.new_cache(64), stepwise = model.new_cache(64), unpacked = reference.new_cache(64);
+  const std::vector<float> h_prompt = model.forward_cached(ids, at_once);
+  std::vector<float> h_step, h_unpacked;
+  for (int64_t t = 0; t < T; ++t) {
+    h_step = model.forward_cached(std::span(ids).subspan(t, 1), stepwise);
+    h_unpacked = reference.forward_cached(std::span(ids).subspan(t, 1), unpacked);
+  }
+  ASSERT_EQ(h_prompt.size(), static_cast<size_t>(C));
+  EXPECT_LE(testing::rel_err(h_prompt, h_step), 1e-6);
+  EXPECT_LE(testing::rel_err(h_step, h_unpacked), 1e-5);  // same arithmetic, other float order
+  std::vector<float> logits(V);
+  model.lm_head(logits.data(), h_prompt.data(), 1);
+  const double err = testing::rel_err(logits, std::span(exact).subspan((T - 1) * V, V));
+  EXPECT_LE(err, 3e-2);
+  EXPECT_GT(err, 0.0);  // the prompt did go the integer way
 }
 
 }  // namespace

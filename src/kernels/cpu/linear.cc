@@ -3,10 +3,12 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "kernels/cpu/gemm_bf16.h"
 #include "kernels/cpu/matvec_vnni.h"
+#include "kernels/cpu/q4_0x16.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 #include "quant/nf4.h"
@@ -17,16 +19,42 @@ namespace scitune::ops {
 
 namespace {
 
+// One threaded job for weights that read the same Q8_0 activations: each weight's rows split into units (16-row
+// groups of a repacked Q4_0, single rows otherwise) and the units of all weights one after the other, so each
+// thread takes a contiguous range that may span weights.
+void vnni_job(std::span<const LinearOut> outs, const ActivationQ8& act, bool accumulate) {
+  auto units = [](const WeightMatrix& w) { return w.q4_0x16 ? w.rows / kQ4x16Rows : w.rows; };
+  int64_t total = 0;
+  for (const LinearOut& o : outs) total += units(*o.w);
+  ThreadPool::global().parallel_for(total, [&](int64_t b, int64_t e) {
+    int64_t base = 0;
+    for (const LinearOut& o : outs) {
+      const WeightMatrix& w = *o.w;
+      const int64_t n = units(w), lo = std::max(b, base) - base, hi = std::min(e, base + n) - base;
+      if (lo < hi && w.q4_0x16)
+        q4_0x16_matmul(o.y, w.rows, act, 0, act.rows, w.q4_0x16, w.cols, lo, hi, accumulate);
+      else if (lo < hi)
+        vnni_matvec(o.y, act, w, lo, hi, accumulate);
+      base += n;
+    }
+  });
+}
+
+// The activations of a linear call quantised to Q8_0 (one buffer per calling thread).
+ActivationQ8& quantized_activations(const float* x, int64_t T, int64_t K) {
+  thread_local ActivationQ8 act_tls;  // named through a reference: workers must see the caller's copy
+  ActivationQ8& act = act_tls;
+  act.quantize(x, T, K);
+  return act;
+}
+
 // Decoding path: quantise the few activation rows once, then one vec_dot per (weight row, activation row),
 // weight rows split over the threads so each quantised row is read from memory once.
 void linear_vec_dot(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate) {
   const int64_t K = w.cols, N = w.rows;
   if (vnni_matvec_available(w.type)) {
-    thread_local ActivationQ8 act_tls;  // named through a local reference: workers must see the caller's copy
-    ActivationQ8& act = act_tls;
-    act.quantize(x, T, K);
-    ThreadPool::global().parallel_for(N, [&](int64_t r0, int64_t r1) { vnni_matvec(y, act, w, r0, r1, accumulate); });
-    return;
+    const LinearOut out{y, &w};
+    return vnni_job({&out, 1}, quantized_activations(x, T, K), accumulate);
   }
   const GgmlType at = vec_dot_activation_type(w.type);
   const size_t a_bytes = ggml_row_size(at, static_cast<uint64_t>(K));
@@ -117,6 +145,10 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
   if (T < kLinearGemmRows && !w.nf4 && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
+  if (precision == Precision::kQ8 && w.q4_0x16) {
+    const LinearOut out{y, &w};
+    return vnni_job({&out, 1}, quantized_activations(x, T, K), accumulate);
+  }
   std::vector<float>& panel = panel_buffer(w);
   const int64_t P = panel_rows(w);
   for (int64_t r0 = 0; r0 < N; r0 += P) {
@@ -128,30 +160,21 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
 }
 
-void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T) {
-  bool fused = T > 0 && T < kLinearGemmRows;
-  int64_t total = 0, K = -1;
+void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T, Precision precision) {
+  // Decoding (every weight on the VNNI path) or a generation prompt (every weight repacked Q4_0): one job.
+  bool decode = T > 0 && T < kLinearGemmRows, prompt = T > 0 && precision == Precision::kQ8;
+  int64_t K = -1;
   for (const LinearOut& o : outs) {
-    fused = fused && !o.w->nf4 && vnni_matvec_available(o.w->type) && (K < 0 || K == o.w->cols);
+    const bool same_k = K < 0 || K == o.w->cols;
+    decode = decode && same_k && !o.w->nf4 && vnni_matvec_available(o.w->type);
+    prompt = prompt && same_k && o.w->q4_0x16;
     K = o.w->cols;
-    total += o.w->rows;
   }
-  if (!fused) {
-    for (const LinearOut& o : outs) linear(o.y, x, *o.w, T);
+  if (!decode && !prompt) {
+    for (const LinearOut& o : outs) linear(o.y, x, *o.w, T, false, precision);
     return;
   }
-  thread_local ActivationQ8 act_tls;
-  ActivationQ8& act = act_tls;
-  act.quantize(x, T, K);
-  // Rows of the weights one after the other: each thread takes a contiguous range, which may span weights.
-  ThreadPool::global().parallel_for(total, [&](int64_t b, int64_t e) {
-    int64_t base = 0;
-    for (const LinearOut& o : outs) {
-      const int64_t lo = std::max(b, base), hi = std::min(e, base + o.w->rows);
-      if (lo < hi) vnni_matvec(o.y, act, *o.w, lo - base, hi - base, false);
-      base += o.w->rows;
-    }
-  });
+  vnni_job({outs.begin(), outs.size()}, quantized_activations(x, T, K), false);
 }
 
 void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate,

@@ -25,6 +25,9 @@ struct WeightMatrix {
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
   const Nf4Quantized* nf4 = nullptr;
+  // Q4_0 only: the same blocks interleaved 16 rows at a time (kernels/cpu/q4_0x16.h) when repacked at load; the
+  // integer kernels read these, everything else reads `data`.
+  const uint8_t* q4_0x16 = nullptr;
 
   static WeightMatrix f32(const float* p, int64_t rows, int64_t cols) {
     return {GgmlType::F32, reinterpret_cast<const uint8_t*>(p), rows, cols};
@@ -39,7 +42,10 @@ namespace ops {
 
 // kBf16: the many-row (sgemm) path rounds activations and weight panels to bf16 and multiplies with fp32
 // accumulation (gemm_bf16.h) when the CPU has AVX512-BF16; otherwise, and on the few-row path, fp32.
-enum class Precision { kF32, kBf16 };
+// kQ8: many rows against a repacked Q4_0 weight (WeightMatrix::q4_0x16) go the way single tokens do: activations
+// rounded to Q8_0 and multiplied in integers, as llama.cpp processes a prompt; other weights as kF32. For
+// generation (prompt then decoding with the same arithmetic); scoring and training keep kF32.
+enum class Precision { kF32, kBf16, kQ8 };
 
 // y[T,N] = x[T,K] · W^T (+ y when accumulate).
 void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool accumulate = false,
@@ -51,7 +57,8 @@ struct LinearOut {
   float* y;
   const WeightMatrix* w;
 };
-void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T);
+void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T,
+                  Precision precision = Precision::kF32);
 
 // dx[T,K] = dy[T,N] · W (+ dx when accumulate): the input gradient through a frozen weight.
 void linear_backward_input(float* dx, const float* dy, const WeightMatrix& w, int64_t T, bool accumulate = false,

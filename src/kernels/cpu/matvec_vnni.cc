@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include "kernels/cpu/thread_pool.h"
 #include "quant/quant_blocks.h"
 #include "quant/quants.h"
 #include "util/error.h"
@@ -27,24 +28,31 @@ void ActivationQ8::quantize(const float* x, int64_t n_rows, int64_t n_cols) {
   sum.resize(static_cast<size_t>(rows * nb));
   sum16.resize(static_cast<size_t>(rows * nb * 2));
   off8.resize(static_cast<size_t>(rows * nb));
-  thread_local std::vector<BlockQ8_0> blocks_tls;  // scratch: one quantised row
-  std::vector<BlockQ8_0>& blocks = blocks_tls;
-  blocks.resize(static_cast<size_t>(nb));
-  for (int64_t t = 0; t < rows; ++t) {
-    quantize_row(GgmlType::Q8_0, x + t * cols, blocks.data(), cols);  // ggml's rounding, as llama.cpp feeds
-    for (int64_t b = 0; b < nb; ++b) {
-      int32_t s[2] = {0, 0};
-      for (int j = 0; j < kQK; ++j) {
-        qs[t * cols + b * kQK + j] = blocks[b].qs[j];
-        s[j / 16] += blocks[b].qs[j];
+  auto quantize_rows = [&](int64_t t0, int64_t t1) {
+    thread_local std::vector<BlockQ8_0> blocks_tls;  // scratch: one quantised row
+    std::vector<BlockQ8_0>& blocks = blocks_tls;
+    blocks.resize(static_cast<size_t>(nb));
+    for (int64_t t = t0; t < t1; ++t) {
+      quantize_row(GgmlType::Q8_0, x + t * cols, blocks.data(), cols);  // ggml's rounding, as llama.cpp feeds
+      for (int64_t b = 0; b < nb; ++b) {
+        int32_t s[2] = {0, 0};
+        for (int j = 0; j < kQK; ++j) {
+          qs[t * cols + b * kQK + j] = blocks[b].qs[j];
+          s[j / 16] += blocks[b].qs[j];
+        }
+        d[t * nb + b] = fp16_to_fp32(blocks[b].d);
+        sum[t * nb + b] = s[0] + s[1];
+        sum16[(t * nb + b) * 2] = s[0];
+        sum16[(t * nb + b) * 2 + 1] = s[1];
+        off8[t * nb + b] = 8.0f * static_cast<float>(s[0] + s[1]) * d[t * nb + b];
       }
-      d[t * nb + b] = fp16_to_fp32(blocks[b].d);
-      sum[t * nb + b] = s[0] + s[1];
-      sum16[(t * nb + b) * 2] = s[0];
-      sum16[(t * nb + b) * 2 + 1] = s[1];
-      off8[t * nb + b] = 8.0f * static_cast<float>(s[0] + s[1]) * d[t * nb + b];
     }
-  }
+  };
+  // A prompt's rows (hundreds) are split over the threads; a decoding step's few rows are not worth a job.
+  if (rows >= 8)
+    ThreadPool::global().parallel_for(rows, quantize_rows);
+  else
+    quantize_rows(0, rows);
 }
 
 namespace {
