@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/cpu/thread_pool.h"
 #include "quant/quant_blocks.h"
 #include "quant/quants.h"
@@ -35,16 +37,19 @@ void ActivationQ8::quantize(const float* x, int64_t n_rows, int64_t n_cols) {
     for (int64_t t = t0; t < t1; ++t) {
       quantize_row(GgmlType::Q8_0, x + t * cols, blocks.data(), cols);  // ggml's rounding, as llama.cpp feeds
       for (int64_t b = 0; b < nb; ++b) {
-        int32_t s[2] = {0, 0};
-        for (int j = 0; j < kQK; ++j) {
-          qs[t * cols + b * kQK + j] = blocks[b].qs[j];
-          s[j / 16] += blocks[b].qs[j];
+        const int8_t* q = blocks[b].qs;
+        std::memcpy(qs.data() + t * cols + b * kQK, q, kQK);
+        int32_t lo = 0, hi = 0;
+        for (int j = 0; j < 16; ++j) {
+          lo += q[j];
+          hi += q[16 + j];
         }
-        d[t * nb + b] = fp16_to_fp32(blocks[b].d);
-        sum[t * nb + b] = s[0] + s[1];
-        sum16[(t * nb + b) * 2] = s[0];
-        sum16[(t * nb + b) * 2 + 1] = s[1];
-        off8[t * nb + b] = 8.0f * static_cast<float>(s[0] + s[1]) * d[t * nb + b];
+        const float db = fp16_to_fp32(blocks[b].d);
+        d[t * nb + b] = db;
+        sum[t * nb + b] = lo + hi;
+        sum16[(t * nb + b) * 2] = lo;
+        sum16[(t * nb + b) * 2 + 1] = hi;
+        off8[t * nb + b] = 8.0f * static_cast<float>(lo + hi) * db;
       }
     }
   };

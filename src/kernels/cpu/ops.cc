@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/cpu/attention_blocks.h"
+#include "kernels/cpu/blas_threads.h"
 #include "kernels/cpu/geglu_hwy.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -48,21 +49,24 @@ SCITUNE_CLONES void axpy(float* y, float a, const float* x, int64_t n) {
 // O = P V (sgemm). Queries at or beyond n_live get zero output (padding). Used for prompts against the KV cache,
 // whose ring-buffer slots are not in position order: the full [n, L] score block is computed even where the
 // causal mask discards half of it (sgemm is an order of magnitude faster than per-pair dot products).
+// Heads are the pool's tasks, each with single-threaded products: OpenBLAS's own workers, once woken, spin
+// (sched_yield) long after a product and took a core from the projections around it (a fifth of a Q4_0 prompt).
 void attention_gemm(float* out, int64_t out_ld, const float* q, int64_t q_ld, const float* k,
                     const float* v, int64_t kv_ld, const int64_t* kpos, int64_t L, int64_t n, int64_t qpos0,
                     int64_t n_live, int64_t H, int64_t G, int64_t D, float scale, int64_t window, float cap) {
   const int64_t group = H / G;
   thread_local std::vector<float> scores_tls;
   std::vector<float>& scores = scores_tls;
-  scores.resize(static_cast<size_t>(n * L));
-  for (int64_t h = 0; h < H; ++h) {
-    const int64_t g = h / group;
-    float* S = scores.data();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(L),
-                static_cast<int>(D), scale, q + h * D, static_cast<int>(q_ld), k + g * D, static_cast<int>(kv_ld),
-                0.0f, S, static_cast<int>(L));
-    ThreadPool::global().parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
+  scores.resize(static_cast<size_t>(H * n * L));
+  const SingleThreadedBlasScope single_threaded(true);
+  ThreadPool::global().parallel_for(H, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      const int64_t g = h / group;
+      float* S = scores.data() + h * n * L;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(L),
+                  static_cast<int>(D), scale, q + h * D, static_cast<int>(q_ld), k + g * D, static_cast<int>(kv_ld),
+                  0.0f, S, static_cast<int>(L));
+      for (int64_t i = 0; i < n; ++i) {
         float* row = S + i * L;
         const int64_t p = qpos0 + i;
         if (i >= n_live) {
@@ -80,15 +84,16 @@ void attention_gemm(float* out, int64_t out_ld, const float* q, int64_t q_ld, co
           mx = std::max(mx, row[s]);
         }
         float sum = 0;
-        for (int64_t s = 0; s < L; ++s) sum += (row[s] = row[s] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(row[s] - mx));
+        for (int64_t s = 0; s < L; ++s)
+          sum += (row[s] = row[s] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(row[s] - mx));
         const float inv = 1.0f / sum;
         for (int64_t s = 0; s < L; ++s) row[s] *= inv;
       }
-    });
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(D),
-                static_cast<int>(L), 1.0f, S, static_cast<int>(L), v + g * D, static_cast<int>(kv_ld), 0.0f,
-                out + h * D, static_cast<int>(out_ld));
-  }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(D),
+                  static_cast<int>(L), 1.0f, S, static_cast<int>(L), v + g * D, static_cast<int>(kv_ld), 0.0f,
+                  out + h * D, static_cast<int>(out_ld));
+    }
+  });
 }
 
 // Causal self-attention of a whole sequence as GEMMs over blocks of query rows: block [r0, r1) only reaches keys
@@ -127,7 +132,12 @@ void attention_blocks(float* out, float* probs, const float* q, const float* k, 
 
 }  // namespace
 
+// Elementwise work below this many values runs on the calling thread: decoding's norms and GeGLU (a few
+// thousand values) cost less than waking the pool (~7 jobs per layer and token otherwise).
+constexpr int64_t kInlineElements = 32768;
+
 void rmsnorm(float* y, float* rstd, const float* x, const float* gain, int64_t T, int64_t C, float eps) {
+  if (T * C < kInlineElements) return rmsnorm_rows(y, rstd, x, gain, 0, T, C, eps);
   ThreadPool::global().parallel_for(T, [&](int64_t b, int64_t e) { rmsnorm_rows(y, rstd, x, gain, b, e, C, eps); });
 }
 
@@ -160,6 +170,7 @@ void rope_neox(float* x, const int32_t* pos, const float* inv_freq, int64_t T, i
 }
 
 void geglu(float* out, const float* gate, const float* up, int64_t n) {
+  if (n < kInlineElements) return geglu_range_hwy(out, gate, up, 0, n);
   ThreadPool::global().parallel_for((n + 4095) / 4096, [&](int64_t b, int64_t e) {
     geglu_range_hwy(out, gate, up, b * 4096, std::min(n, e * 4096));
   });
