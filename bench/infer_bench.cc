@@ -45,19 +45,19 @@ int32_t argmax(const std::vector<float>& v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: infer_bench MODEL [--prompt N] [--decode N] [--reps N] [--quant TYPE] [--repack 0|1]\n");
+    std::fprintf(stderr, "usage: infer_bench MODEL [--prompt N] [--decode N] [--reps N] [--quant TYPE] [--inference-layout 0|1]\n");
     return 1;
   }
   int64_t n_prompt = 512, n_decode = 128, reps = 2;
   LoadOptions opts;
-  opts.repack = true;  // as generate/chat load
+  opts.inference_layout = true;  // as generate/chat load
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--prompt") n_prompt = std::atoll(argv[i + 1]);
     else if (k == "--decode") n_decode = std::atoll(argv[i + 1]);
     else if (k == "--reps") reps = std::atoll(argv[i + 1]);
     else if (k == "--quant") apply_quant_on_load(opts, argv[i + 1], "--quant");
-    else if (k == "--repack") opts.repack = std::atoi(argv[i + 1]) != 0;
+    else if (k == "--inference-layout") opts.inference_layout = std::atoi(argv[i + 1]) != 0;
   }
   try {
     LoadedGemma3 m = load_model(argv[1], opts);

@@ -61,8 +61,8 @@ std::unique_ptr<ModelSession> open_model_session(const std::string& model_path, 
       fail(model_path + ": the folder has no tokenizer.json or tokenizer.model; pass --tokenizer PATH");
     return Tokenizer::load(path);
   }();
-  // GGUF weights in place, in their stored type; Q4_0 also repacked for the integer kernels.
-  LoadedGemma3 weights = load_model(path, {.dequantize = false, .quant = std::nullopt, .nf4 = false, .bf16 = false, .repack = true});
+  // GGUF weights in place, in their stored type; laid out for inference (model/weights.h).
+  LoadedGemma3 weights = load_model(path, {.dequantize = false, .quant = std::nullopt, .nf4 = false, .bf16 = false, .inference_layout = true});
   GenerationDefaults gen = folder ? read_generation_config(path / "generation_config.json", weights.config)
                                   : generation_defaults_for(weights.config);
   auto session = std::make_unique<ModelSession>(std::move(weights), std::move(tok), std::move(gen));

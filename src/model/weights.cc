@@ -1,6 +1,7 @@
 #include "model/weights.h"
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "kernels/cpu/gemm_bf16.h"
@@ -56,14 +57,20 @@ void assign(Gemma3Weights& w, const TensorDesc& d, const Loaded& t) {
   *slot = t.f32;
 }
 
-// With options.repack, a Q4_0 matrix also gets its 16-row interleaved copy for the integer kernels.
-void repack_if_asked(LoadedGemma3& m, WeightMatrix& w, const LoadOptions& options) {
-  if (!options.repack || w.type != GgmlType::Q4_0 || w.nf4 || !ops::q4_0x16_available() ||
-      !ops::q4_0x16_fits(w.rows, w.cols))
-    return;
-  std::vector<uint8_t>& packed = m.qstorage.emplace_back(w.row_bytes() * static_cast<size_t>(w.rows));
-  ops::pack_q4_0x16(packed.data(), w.data, w.rows, w.cols);
-  w.q4_0x16 = packed.data();
+// LoadOptions::inference_layout for one matrix: a Q4_0 one gets its 16-row repack (`data` stays where it was, for
+// the exact paths and embedding lookups); with `copy_others`, any other type is copied as it is and `data` moves
+// to the copy. Both in huge pages.
+void lay_out_for_inference(LoadedGemma3& m, WeightMatrix& w, bool copy_others) {
+  const size_t bytes = w.row_bytes() * static_cast<size_t>(w.rows);
+  if (w.type == GgmlType::Q4_0 && !w.nf4 && ops::q4_0x16_available() && ops::q4_0x16_fits(w.rows, w.cols)) {
+    HugePageBuffer& packed = m.inference_copies.emplace_back(bytes);
+    ops::pack_q4_0x16(packed.data(), w.data, w.rows, w.cols);
+    w.q4_0x16 = packed.data();
+  } else if (copy_others && !w.nf4) {
+    HugePageBuffer& copy = m.inference_copies.emplace_back(bytes);
+    std::memcpy(copy.data(), w.data, bytes);
+    w.data = copy.data();
+  }
 }
 
 // Keeps fp32 values (or quantises them, for a matrix with options.quant) in m's storage.
@@ -91,7 +98,7 @@ Loaded keep(LoadedGemma3& m, const TensorDesc& d, std::vector<float> values, con
     std::vector<uint8_t>& q = m.qstorage.emplace_back(rb * static_cast<size_t>(rows));
     for (int64_t r = 0; r < rows; ++r) quantize_row(t, values.data() + r * cols, q.data() + r * rb, cols);
     out.matrix = {t, q.data(), rows, cols};
-    repack_if_asked(m, out.matrix, options);
+    if (options.inference_layout) lay_out_for_inference(m, out.matrix, /*copy_others=*/false);
     return out;
   }
   out.matrix = WeightMatrix::f32(m.storage.emplace_back(std::move(values)).data(), rows, cols);
@@ -216,9 +223,10 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
     if (in_place) {
       Loaded out;
       out.matrix = {t.type, t.data.data(), d.shape[0], d.shape[1]};
-      repack_if_asked(m, out.matrix, options);
-      // A repacked linear weight's own bytes are read again only by paths that inference does not take.
-      if (out.matrix.q4_0x16 && d.role == TensorRole::kLinear) file->drop_resident_pages(t.data);
+      if (options.inference_layout) {
+        lay_out_for_inference(m, out.matrix, /*copy_others=*/true);
+        file->drop_resident_pages(t.data);  // read again (page cache) only by paths inference does not take
+      }
       return out;
     }
     return keep(m, d, dequantize_tensor(t), options);  // GGUF norms already hold the gain 1 + w

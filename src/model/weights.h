@@ -18,6 +18,7 @@
 #include "model/gemma3.h"
 #include "model/hf_folder.h"
 #include "quant/nf4.h"
+#include "util/huge_page_buffer.h"
 
 namespace scitune {
 
@@ -28,10 +29,11 @@ struct LoadOptions {
   // fp32 matrices of an HF folder rounded to bf16 (round to nearest even), as a bf16 model is loaded for
   // `bf16: true` training: the bf16 GEMMs then read them as they are instead of rounding every panel per call.
   bool bf16 = false;
-  // Q4_0 matrices (stored or quantised on load) also repacked for the integer kernels (kernels/cpu/q4_0x16.h),
-  // for inference: decoding and generation prompts read the repacked copy only, so a GGUF's pages of those
-  // matrices are dropped from the resident set after the copy.
-  bool repack = false;
+  // Weights laid out for inference (generate, chat, eval, serve): every matrix a GGUF holds in place is copied
+  // into huge pages (util/huge_page_buffer.h), Q4_0 ones as their 16-row repack for the integer kernels
+  // (kernels/cpu/q4_0x16.h; also Q4_0 quantised on load), and the file's pages dropped. Decoding and generation
+  // prompts then stream the copies; the exact paths (scoring, training) read the same values.
+  bool inference_layout = false;
 };
 
 // The types --quant accepts: every weight dimension of a Gemma 3 is a multiple of their 32-value blocks
@@ -46,6 +48,7 @@ struct LoadedGemma3 {
   std::vector<std::vector<float>> storage;     // fp32 arrays the views point into
   std::vector<std::vector<uint8_t>> qstorage;  // quantised-on-load arrays
   std::vector<std::unique_ptr<Nf4Quantized>> nf4storage;  // NF4 states the matrices point to
+  std::vector<HugePageBuffer> inference_copies;  // LoadOptions::inference_layout
   std::shared_ptr<const GgufFile> gguf;        // keeps in-place GGUF tensor data mapped
   Gemma3Weights weights;
   // Bytes of weight data the forward reads (linear + embedding + norms), for bandwidth figures.

@@ -102,7 +102,7 @@ TEST(Linear, MultiEqualsOneCallPerWeight) {
     }
 }
 
-// A Q4_0 weight with its 16-row repack (as LoadOptions::repack makes it): decoding reads the repack and gives the
+// A Q4_0 weight with its 16-row repack (as LoadOptions::inference_layout makes it): decoding reads the repack and gives the
 // row kernel's values up to float order; with Precision::kQ8 many rows go the same integer way (each row the same
 // number as when it comes alone, as a decoding step), and without it the exact fp32 panel path is untouched.
 TEST(Linear, RepackedQ4_0OnEveryPath) {

@@ -77,7 +77,7 @@ TEST(Gemma3Cache, IncrementalDecodingReproducesFullSequenceLogits) {
   }
 }
 
-// Generation on a Q4_0 model repacked for the integer kernels (LoadOptions::repack): a prompt through the cache
+// Generation on a Q4_0 model repacked for the integer kernels (LoadOptions::inference_layout): a prompt through the cache
 // multiplies as decoding steps do (Q8_0 activations), so feeding it at once or token by token gives the same
 // states; both stay within activation-rounding distance of the exact fp32 forward on the same Q4_0 weights, and of
 // the same model decoded without the repack.
@@ -86,7 +86,7 @@ TEST(Gemma3Cache, RepackedQ4_0PromptEqualsTokenByTokenDecoding) {
   LoadOptions opts;
   opts.quant = GgmlType::Q4_0;
   auto plain = load_gemma3(folder, opts);
-  opts.repack = true;
+  opts.inference_layout = true;
   auto packed = load_gemma3(folder, opts);
   if (!ops::q4_0x16_available()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   for (const auto& L : packed.weights.layers)

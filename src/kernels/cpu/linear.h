@@ -25,7 +25,7 @@ struct WeightMatrix {
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
   const Nf4Quantized* nf4 = nullptr;
-  // Q4_0 only: the same blocks interleaved 16 rows at a time (kernels/cpu/q4_0x16.h) when repacked at load; the
+  // Q4_0 only: the same blocks interleaved 16 rows at a time (kernels/cpu/q4_0x16.h) when laid out for inference at load; the
   // integer kernels read these, everything else reads `data`.
   const uint8_t* q4_0x16 = nullptr;
 

@@ -1,0 +1,55 @@
+#include "util/huge_page_buffer.h"
+
+#include <sys/mman.h>
+
+#include <new>
+#include <utility>
+
+namespace scitune {
+
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+}
+
+HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
+  if (bytes == 0) return;
+  const size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  map_bytes_ = rounded + kHugePage;  // room to start at a 2 MiB boundary
+  map_ = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map_ == MAP_FAILED) {
+    map_ = nullptr;
+    throw std::bad_alloc();
+  }
+  const auto base = reinterpret_cast<uintptr_t>(map_);
+  data_ = reinterpret_cast<uint8_t*>((base + kHugePage - 1) & ~uintptr_t{kHugePage - 1});
+  // Before the first touch, so the page faults allocate huge pages directly.
+  madvise(data_, rounded, MADV_HUGEPAGE);
+}
+
+HugePageBuffer::~HugePageBuffer() { release(); }
+
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
+    : map_(std::exchange(other.map_, nullptr)),
+      map_bytes_(std::exchange(other.map_bytes_, 0)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
+  if (this != &other) {
+    release();
+    map_ = std::exchange(other.map_, nullptr);
+    map_bytes_ = std::exchange(other.map_bytes_, 0);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void HugePageBuffer::release() {
+  if (map_) munmap(map_, map_bytes_);
+  map_ = nullptr;
+  data_ = nullptr;
+  size_ = map_bytes_ = 0;
+}
+
+}  // namespace scitune
