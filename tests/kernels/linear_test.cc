@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/matvec_vnni.h"
 #include "kernels/cpu/q4_0x16.h"
 #include "quant/nf4.h"
 #include "quant/quants.h"
@@ -140,6 +141,29 @@ TEST(Linear, RepackedQ4_0OnEveryPath) {
     EXPECT_EQ(m0, q8);
     EXPECT_EQ(m1, q8);
     EXPECT_EQ(m2, p2);
+  }
+}
+
+// Short generation prompts (Precision::kQ8, under kQ8RowKernelMaxRows rows) on the other VNNI types run the decoding
+// kernel: each row the number a decoding step gives; from kQ8RowKernelMaxRows rows on, the exact panel path.
+TEST(Linear, ShortQ8PromptsUseTheDecodingKernel) {
+  const int64_t K = 256, N = 24;
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    if (!ops::vnni_matvec_available(t)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+    Stored s = quantise(t, randn(N * K, 31, 0.05f), N, K);
+    for (int64_t T : {int64_t{12}, ops::kQ8RowKernelMaxRows}) {
+      const auto x = randn(T * K, 32 + T);
+      std::vector<float> y(T * N), one(N), f32(T * N);
+      ops::linear(y.data(), x.data(), s.w, T, false, ops::Precision::kQ8);
+      ops::linear(f32.data(), x.data(), s.w, T);
+      bool all_equal = true;
+      for (int64_t i = 0; i < T; ++i) {
+        ops::linear(one.data(), x.data() + i * K, s.w, 1);
+        for (int64_t r = 0; r < N; ++r) all_equal = all_equal && y[i * N + r] == one[r];
+      }
+      EXPECT_EQ(all_equal, T < ops::kQ8RowKernelMaxRows) << ggml_info(t).name << " T=" << T;
+      EXPECT_EQ(y == f32, T >= ops::kQ8RowKernelMaxRows) << ggml_info(t).name << " T=" << T;
+    }
   }
 }
 

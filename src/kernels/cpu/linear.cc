@@ -145,7 +145,7 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
   if (T < kLinearGemmRows && !w.nf4 && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
-  if (precision == Precision::kQ8 && w.q4_0x16) {
+  if (precision == Precision::kQ8 && (w.q4_0x16 || (T < kQ8RowKernelMaxRows && !w.nf4 && vnni_matvec_available(w.type)))) {
     const LinearOut out{y, &w};
     return vnni_job({&out, 1}, quantized_activations(x, T, K), accumulate);
   }
@@ -161,12 +161,14 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
 }
 
 void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T, Precision precision) {
-  // Decoding (every weight on the VNNI path) or a generation prompt (every weight repacked Q4_0): one job.
-  bool decode = T > 0 && T < kLinearGemmRows, prompt = T > 0 && precision == Precision::kQ8;
+  // Decoding or a short generation prompt (every weight on the VNNI path) or a generation prompt (every weight
+  // repacked Q4_0): one job.
+  const bool q8 = precision == Precision::kQ8;
+  bool decode = T > 0 && (T < kLinearGemmRows || (q8 && T < kQ8RowKernelMaxRows)), prompt = T > 0 && q8;
   int64_t K = -1;
   for (const LinearOut& o : outs) {
     const bool same_k = K < 0 || K == o.w->cols;
-    decode = decode && same_k && !o.w->nf4 && vnni_matvec_available(o.w->type);
+    decode = decode && same_k && !o.w->nf4 && (vnni_matvec_available(o.w->type) || o.w->q4_0x16);
     prompt = prompt && same_k && o.w->q4_0x16;
     K = o.w->cols;
   }

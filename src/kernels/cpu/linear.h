@@ -43,7 +43,8 @@ namespace ops {
 // kBf16: the many-row (sgemm) path rounds activations and weight panels to bf16 and multiplies with fp32
 // accumulation (gemm_bf16.h) when the CPU has AVX512-BF16; otherwise, and on the few-row path, fp32.
 // kQ8: many rows against a repacked Q4_0 weight (WeightMatrix::q4_0x16) go the way single tokens do: activations
-// rounded to Q8_0 and multiplied in integers, as llama.cpp processes a prompt; other weights as kF32. For
+// rounded to Q8_0 and multiplied in integers, as llama.cpp processes a prompt; so do other VNNI types (Q8_0, Q5_0,
+// Q4_K, Q6_K) up to kQ8RowKernelMaxRows rows; the rest as kF32. For
 // generation (prompt then decoding with the same arithmetic); scoring and training keep kF32.
 enum class Precision { kF32, kBf16, kQ8 };
 
@@ -68,6 +69,9 @@ void weight_row(float* out, const WeightMatrix& w, int64_t r);
 
 // Rows of activations at which linear() switches from vec_dot to dequantise + sgemm.
 inline constexpr int64_t kLinearGemmRows = 8;
+// With Precision::kQ8 (generation), VNNI weight types stay on the decoding kernels up to this many rows: a short
+// prompt would otherwise dequantise the whole model into fp32 panels for a handful of tokens.
+inline constexpr int64_t kQ8RowKernelMaxRows = 64;
 
 namespace ref {
 // Dequantises W whole and multiplies in double.

@@ -250,15 +250,16 @@ SCITUNE_VNNI void matvec_rows(float* y, const ActivationQ8& a, const WeightMatri
                               bool accumulate) {
   const int64_t nb = w.cols / kQK, N = w.rows;
   const size_t row_bytes = w.row_bytes();
-  for (int64_t t = 0; t < a.rows; ++t) {
-    const int8_t* aq = a.qs.data() + t * a.cols;
-    const float* ad = a.d.data() + t * nb;
-    const int32_t* as = a.sum.data() + t * nb;
-    const int32_t* as16 = a.sum16.data() + t * nb * 2;
-    const float* off8 = a.off8.data() + t * nb;
-    float* yt = y + t * N;
-    const uint8_t* wr = w.data + static_cast<size_t>(r0) * row_bytes;
-    for (int64_t r = r0; r < r1; ++r, wr += row_bytes) {
+  // Weight row outer, activation rows inner: a row is read from memory once and stays in L1 for every
+  // activation row (short generation prompts take this path too).
+  const uint8_t* wr = w.data + static_cast<size_t>(r0) * row_bytes;
+  for (int64_t r = r0; r < r1; ++r, wr += row_bytes) {
+    for (int64_t t = 0; t < a.rows; ++t) {
+      const int8_t* aq = a.qs.data() + t * a.cols;
+      const float* ad = a.d.data() + t * nb;
+      const int32_t* as = a.sum.data() + t * nb;
+      const int32_t* as16 = a.sum16.data() + t * nb * 2;
+      const float* off8 = a.off8.data() + t * nb;
       float v;
       if constexpr (kType == GgmlType::Q8_0)
         v = row_q8_0(reinterpret_cast<const BlockQ8_0*>(wr), aq, ad, nb);
@@ -270,7 +271,8 @@ SCITUNE_VNNI void matvec_rows(float* y, const ActivationQ8& a, const WeightMatri
         v = row_q4_K(reinterpret_cast<const BlockQ4_K*>(wr), aq, ad, as, nb / 8);
       else
         v = row_q6_K(reinterpret_cast<const BlockQ6_K*>(wr), aq, ad, as16, nb / 8);
-      yt[r] = accumulate ? yt[r] + v : v;
+      float& out = y[t * N + r];
+      out = accumulate ? out + v : v;
     }
   }
 }
