@@ -63,13 +63,13 @@ void assign(Gemma3Weights& w, const TensorDesc& d, const Loaded& t) {
 void lay_out_for_inference(LoadedGemma3& m, WeightMatrix& w, bool copy_others) {
   const size_t bytes = w.row_bytes() * static_cast<size_t>(w.rows);
   if (w.type == GgmlType::Q4_0 && !w.nf4 && ops::q4_0x16_available() && ops::q4_0x16_fits(w.rows, w.cols)) {
-    HugePageBuffer& packed = m.inference_copies.emplace_back(bytes);
-    ops::pack_q4_0x16(packed.data(), w.data, w.rows, w.cols);
-    w.q4_0x16 = packed.data();
+    uint8_t* packed = m.inference_copies.allocate(bytes);
+    ops::pack_q4_0x16(packed, w.data, w.rows, w.cols);
+    w.q4_0x16 = packed;
   } else if (copy_others && !w.nf4) {
-    HugePageBuffer& copy = m.inference_copies.emplace_back(bytes);
-    std::memcpy(copy.data(), w.data, bytes);
-    w.data = copy.data();
+    uint8_t* copy = m.inference_copies.allocate(bytes);
+    std::memcpy(copy, w.data, bytes);
+    w.data = copy;
   }
 }
 

@@ -48,7 +48,7 @@ struct LoadedGemma3 {
   std::vector<std::vector<float>> storage;     // fp32 arrays the views point into
   std::vector<std::vector<uint8_t>> qstorage;  // quantised-on-load arrays
   std::vector<std::unique_ptr<Nf4Quantized>> nf4storage;  // NF4 states the matrices point to
-  std::vector<HugePageBuffer> inference_copies;  // LoadOptions::inference_layout
+  HugePageArena inference_copies;  // LoadOptions::inference_layout
   std::shared_ptr<const GgufFile> gguf;        // keeps in-place GGUF tensor data mapped
   Gemma3Weights weights;
   // Bytes of weight data the forward reads (linear + embedding + norms), for bandwidth figures.

@@ -52,4 +52,18 @@ void HugePageBuffer::release() {
   size_ = map_bytes_ = 0;
 }
 
+uint8_t* HugePageArena::allocate(size_t bytes) {
+  if (bytes > kChunkBytes / 2) return buffers_.emplace_back(bytes).data();
+  const size_t start = (used_ + 63) & ~size_t{63};
+  if (chunk_ == SIZE_MAX || start + bytes > kChunkBytes) {
+    // Pointers into earlier chunks stay valid: the vector moves the handles, not the mappings.
+    buffers_.emplace_back(kChunkBytes);
+    chunk_ = buffers_.size() - 1;
+    used_ = bytes;
+    return buffers_[chunk_].data();
+  }
+  used_ = start + bytes;
+  return buffers_[chunk_].data() + start;
+}
+
 }  // namespace scitune

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace scitune {
 
@@ -27,6 +28,21 @@ class HugePageBuffer {
   size_t map_bytes_ = 0;
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
+};
+
+// Many allocations out of shared huge-page chunks: a huge page is resident whole once touched, so a buffer of its
+// own per 166 KB matrix would waste most of 2 MiB each (~300 MB for a 1B model). Requests over half a chunk get
+// a buffer of their own. Memory lives as long as the arena; nothing is freed one by one.
+class HugePageArena {
+ public:
+  static constexpr size_t kChunkBytes = size_t{32} << 20;
+  // `bytes` of uninitialised memory aligned to 64 bytes.
+  uint8_t* allocate(size_t bytes);
+
+ private:
+  std::vector<HugePageBuffer> buffers_;
+  size_t used_ = 0;                 // bytes taken from the current shared chunk
+  size_t chunk_ = SIZE_MAX;         // its index in buffers_ (none yet)
 };
 
 }  // namespace scitune

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace scitune {
 namespace {
@@ -25,6 +26,25 @@ TEST(HugePageBuffer, AlignedWritableAndMovable) {
   EXPECT_EQ(c.data(), p);
   EXPECT_EQ(c.size(), n);
   EXPECT_EQ(HugePageBuffer(0).data(), nullptr);
+}
+
+TEST(HugePageArena, SharesChunksAndKeepsEveryAllocation) {
+  HugePageArena arena;
+  std::vector<std::pair<uint8_t*, size_t>> got;
+  // Small ones share chunks; one over half a chunk gets its own buffer; enough to need a second chunk.
+  for (size_t n : {size_t{100}, size_t{166} << 10, HugePageArena::kChunkBytes / 2 + 1, size_t{20} << 20,
+                   size_t{20} << 20, size_t{7}}) {
+    uint8_t* p = arena.allocate(n);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+    std::memset(p, static_cast<int>(got.size() + 1), n);
+    got.emplace_back(p, n);
+  }
+  EXPECT_EQ(got[1].first, got[0].first + 128);  // the second follows the first in its chunk, 64-byte aligned
+  for (size_t i = 0; i < got.size(); ++i) {  // nothing overlaps: every block still holds its own fill
+    EXPECT_EQ(got[i].first[0], i + 1);
+    EXPECT_EQ(got[i].first[got[i].second - 1], i + 1);
+  }
 }
 
 }  // namespace
