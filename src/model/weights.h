@@ -29,10 +29,11 @@ struct LoadOptions {
   // fp32 matrices of an HF folder rounded to bf16 (round to nearest even), as a bf16 model is loaded for
   // `bf16: true` training: the bf16 GEMMs then read them as they are instead of rounding every panel per call.
   bool bf16 = false;
-  // Weights laid out for inference (generate, chat, eval, serve): every matrix a GGUF holds in place is copied
-  // into huge pages (util/huge_page_buffer.h), Q4_0 ones as their 16-row repack for the integer kernels
-  // (kernels/cpu/q4_0x16.h; also Q4_0 quantised on load), and the file's pages dropped. Decoding and generation
-  // prompts then stream the copies; the exact paths (scoring, training) read the same values.
+  // Weights laid out for inference (the model sessions of generate, chat, eval, compare, perplexity): every
+  // matrix a GGUF holds in place is copied into huge pages (util/huge_page_buffer.h), Q4_0 ones as their 16-row
+  // repack for the integer kernels (kernels/cpu/q4_0x16.h; also Q4_0 quantised on load), and the file's pages
+  // dropped. Decoding and generation prompts stream the copies; the exact paths (scoring, perplexity) read the
+  // same values.
   bool inference_layout = false;
 };
 
