@@ -1,9 +1,11 @@
 // Inference speed on one model file, llama-bench style: prompt processing (pp, tokens/s over a prompt of
 // --prompt tokens) and text generation (tg, tokens/s over --decode greedy tokens after a 1-token prompt), plus
-// a STREAM-like copy bandwidth and decode as a fraction of the bandwidth limit (weight bytes read per token).
-//   infer_bench MODEL [--prompt 512] [--decode 128] [--reps 2] [--quant q8_0|q4_0]
+// a STREAM-like copy bandwidth, a read bandwidth, and decode as a fraction of the read limit (weight bytes read
+// per token).
+//   infer_bench MODEL [--prompt 512] [--decode 128] [--reps 2] [--quant q8_0|q4_0] [--inference-layout 0|1]
 // SCITUNE_PROFILE=1: decode time split between the layers and the LM head (stderr).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "kernels/cpu/thread_pool.h"
 #include "model/load.h"
+#include "util/huge_page_buffer.h"
 #include "util/phase_profile.h"
 
 using namespace scitune;
@@ -22,17 +25,35 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Copy bandwidth (read + write bytes per second) over buffers far larger than the caches, both threads.
-double copy_bandwidth() {
-  const size_t n = size_t{1} << 26;  // 256 MiB per buffer
-  std::vector<float> a(n, 1.0f), b(n, 0.0f);
-  double best = 0;
+// Memory bandwidth over 256 MiB buffers in huge pages (as the inference layout holds weights), both threads, best of
+// 4: a STREAM-like copy (read + write bytes per second) and a plain read, which is what decoding does.
+struct Bandwidth {
+  double copy = 0, read = 0;
+};
+Bandwidth measure_bandwidth() {
+  const size_t n = size_t{1} << 26;  // floats per buffer
+  HugePageBuffer abuf(n * sizeof(float)), bbuf(n * sizeof(float));
+  auto* a = reinterpret_cast<float*>(abuf.data());
+  auto* b = reinterpret_cast<float*>(bbuf.data());
+  std::fill(a, a + n, 1.0f);
+  std::fill(b, b + n, 0.0f);
+  Bandwidth best;
+  std::atomic<uint64_t> sink{0};  // keeps the reads
   for (int rep = 0; rep < 4; ++rep) {
     auto t0 = Clock::now();
     ThreadPool::global().parallel_for(static_cast<int64_t>(n), [&](int64_t s, int64_t e) {
-      std::memcpy(b.data() + s, a.data() + s, static_cast<size_t>(e - s) * sizeof(float));
+      std::memcpy(b + s, a + s, static_cast<size_t>(e - s) * sizeof(float));
     });
-    best = std::max(best, 2.0 * n * sizeof(float) / seconds_since(t0));
+    best.copy = std::max(best.copy, 2.0 * n * sizeof(float) / seconds_since(t0));
+    t0 = Clock::now();
+    const auto* words = reinterpret_cast<const uint64_t*>(a);
+    ThreadPool::global().parallel_for(static_cast<int64_t>(n / 2), [&](int64_t s, int64_t e) {
+      uint64_t x[8] = {};  // eight independent xor chains: the loop vectorises and is bound by the loads
+      for (int64_t i = s; i + 8 <= e; i += 8)
+        for (int j = 0; j < 8; ++j) x[j] ^= words[i + j];
+      for (int j = 0; j < 8; ++j) sink.fetch_xor(x[j]);
+    });
+    best.read = std::max(best.read, 1.0 * n * sizeof(float) / seconds_since(t0));
   }
   return best;
 }
@@ -89,13 +110,13 @@ int main(int argc, char** argv) {
       tg = std::max(tg, n_decode / seconds_since(t0));
     }
     if (profile::enabled()) std::fprintf(stderr, "%s", profile::report_and_reset().c_str());
-    const double bw = copy_bandwidth();
+    const Bandwidth bw = measure_bandwidth();
     const double bytes = static_cast<double>(m.weight_bytes());
     std::printf("model %s: %.1f MiB of weights read per token\n", argv[1], bytes / (1 << 20));
     std::printf("pp%lld %.1f tok/s\ntg%lld %.1f tok/s\n", static_cast<long long>(n_prompt), pp,
                 static_cast<long long>(n_decode), tg);
-    std::printf("copy bandwidth %.1f GB/s; decode limit %.1f tok/s; decode at %.0f%% of it\n", bw / 1e9,
-                bw / bytes, 100.0 * tg * bytes / bw);
+    std::printf("copy bandwidth %.1f GB/s, read bandwidth %.1f GB/s; decode limit %.1f tok/s (read); decode at %.0f%% of it\n",
+                bw.copy / 1e9, bw.read / 1e9, bw.read / bytes, 100.0 * tg * bytes / bw.read);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

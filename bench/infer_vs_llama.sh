@@ -7,8 +7,8 @@
 # Ours: bench/infer_bench MODEL --prompt 512 --decode 128 --reps 3 (best of 3; pp = one 512-token prompt
 #       through the KV cache, tg = 128 greedy tokens after a 1-token prompt).
 # llama.cpp: llama-bench -m MODEL -p 512 -n 128 -t 2 -r 3 (mean of 3 after a warm-up run).
-# Also: infer_bench's copy bandwidth (memcpy over 256 MiB buffers, both threads) and each side's decode as a
-# share of the bandwidth limit = bandwidth / weight bytes read per token.
+# Also: infer_bench's copy and read bandwidths (memcpy / plain read over 256 MiB buffers in huge pages, both threads)
+# and each side's decode as a share of the bandwidth limit = read bandwidth / weight bytes read per token.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,19 +33,20 @@ python3 - "$OUT" $MODELS <<'EOF'
 import json, os, re, sys
 out, models = sys.argv[1], sys.argv[2:]
 print("| model | file MiB | read/token MiB | pp512 llama.cpp | pp512 scitune | ratio | tg128 llama.cpp | tg128 scitune | ratio "
-      "| copy GB/s | decode limit tok/s | tg llama.cpp % of limit | tg scitune % of limit |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "| copy GB/s | read GB/s | decode limit tok/s | tg llama.cpp % of limit | tg scitune % of limit |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for m in models:
     n = os.path.basename(m)[:-5]
     ours = open(f"{out}/{n}.ours.txt").read()
     mib = float(re.search(r"([0-9.]+) MiB of weights read per token", ours).group(1))
     pp = float(re.search(r"pp512 ([0-9.]+) tok/s", ours).group(1))
     tg = float(re.search(r"tg128 ([0-9.]+) tok/s", ours).group(1))
-    bw, lim = (float(x) for x in re.search(r"copy bandwidth ([0-9.]+) GB/s; decode limit ([0-9.]+) tok/s", ours).groups())
+    bw, rbw, lim = (float(x) for x in re.search(
+        r"copy bandwidth ([0-9.]+) GB/s, read bandwidth ([0-9.]+) GB/s; decode limit ([0-9.]+) tok/s", ours).groups())
     rows = json.load(open(f"{out}/{n}.llama.json"))
     lpp = next(r["avg_ts"] for r in rows if r["n_prompt"] == 512 and r["n_gen"] == 0)
     ltg = next(r["avg_ts"] for r in rows if r["n_gen"] == 128 and r["n_prompt"] == 0)
     size = os.path.getsize(m) / 2**20
     print(f"| {n} | {size:.0f} | {mib:.0f} | {lpp:.1f} | {pp:.1f} | {pp / lpp:.2f} | {ltg:.1f} | {tg:.1f} | {tg / ltg:.2f} "
-          f"| {bw:.1f} | {lim:.1f} | {100 * ltg / lim:.0f}% | {100 * tg / lim:.0f}% |")
+          f"| {bw:.1f} | {rbw:.1f} | {lim:.1f} | {100 * ltg / lim:.0f}% | {100 * tg / lim:.0f}% |")
 EOF
