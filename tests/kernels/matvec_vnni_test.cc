@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/q8_activation_reference.h"
 #include "quant/quants.h"
 
 namespace scitune {
@@ -36,13 +37,9 @@ TEST_P(VnniTypes, MatchesDequantisedDotInDouble) {
   for (int64_t r = 0; r < N; ++r) {
     dequantize_row(t, wq.data() + r * rb, wrow.data(), K);
     for (int64_t i = 0; i < T; ++i) {
-      double want = 1.0, mag = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const double a = static_cast<double>(act.qs[i * K + k]) * act.d[i * (K / 32) + k / 32];
-        want += wrow[k] * a;
-        mag += std::fabs(wrow[k] * a);
-      }
-      EXPECT_NEAR(y[i * N + r], want, 1e-5 * mag + 1e-6) << ggml_info(t).name << " row " << r << " t " << i;
+      const testing::ExactDot want = testing::exact_q8_dot(wrow, act, i);
+      EXPECT_NEAR(y[i * N + r], 1.0 + want.value, 1e-5 * want.magnitude + 1e-6)
+          << ggml_info(t).name << " row " << r << " t " << i;
     }
   }
   // A row's value does not depend on the range of rows a thread was given.

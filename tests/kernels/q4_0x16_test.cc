@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/matvec_vnni.h"
+#include "kernels/q8_activation_reference.h"
 #include "quant/quants.h"
 
 namespace scitune {
@@ -63,13 +64,9 @@ TEST(Q4_0x16, MatchesDequantisedDotInDouble) {
     for (int64_t r = 0; r < N; ++r) {
       dequantize_row(GgmlType::Q4_0, c.rows.data() + r * rb, wrow.data(), K);
       for (int64_t t = 0; t < T; ++t) {
-        double want = 1.0, mag = 0;
-        for (int64_t k = 0; k < K; ++k) {
-          const double a = static_cast<double>(act.qs[t * K + k]) * act.d[t * (K / 32) + k / 32];
-          want += wrow[k] * a;
-          mag += std::fabs(wrow[k] * a);
-        }
-        ASSERT_NEAR(y[t * ldy + r], want, 1e-5 * mag + 1e-6) << "T " << T << " row " << r << " t " << t;
+        const testing::ExactDot want = testing::exact_q8_dot(wrow, act, t);
+        ASSERT_NEAR(y[t * ldy + r], 1.0 + want.value, 1e-5 * want.magnitude + 1e-6)
+            << "T " << T << " row " << r << " t " << t;
       }
       for (int64_t t = 0; t < T; ++t)
         for (int64_t r2 = N; r2 < ldy; ++r2) ASSERT_EQ(y[t * ldy + r2], 1.0f) << "wrote outside its rows";
