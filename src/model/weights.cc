@@ -225,7 +225,8 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
       out.matrix = {t.type, t.data.data(), d.shape[0], d.shape[1]};
       if (options.inference_layout) {
         lay_out_for_inference(m, out.matrix, /*copy_others=*/true);
-        file->drop_resident_pages(t.data);  // read again (page cache) only by paths inference does not take
+        // Read again (from the page cache) only by the exact paths and a Q4_0 embedding's row lookups.
+        file->drop_resident_pages(t.data);
       }
       return out;
     }

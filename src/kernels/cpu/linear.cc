@@ -40,6 +40,14 @@ void vnni_job(std::span<const LinearOut> outs, const ActivationQ8& act, bool acc
   });
 }
 
+// Whether T activation rows against w go to the integer kernels: decoding (few rows) on every VNNI type; with
+// kQ8 (generation) also short prompts on those types and any number of rows against a repacked Q4_0.
+bool on_vnni_kernels(const WeightMatrix& w, int64_t T, Precision precision) {
+  const bool q8 = precision == Precision::kQ8;
+  if (q8 && w.q4_0x16) return true;
+  return (T < kLinearGemmRows || (q8 && T < kQ8RowKernelMaxRows)) && !w.nf4 && vnni_matvec_available(w.type);
+}
+
 // The activations of a linear call quantised to Q8_0 (one buffer per calling thread).
 ActivationQ8& quantized_activations(const float* x, int64_t T, int64_t K) {
   thread_local ActivationQ8 act_tls;  // named through a reference: workers must see the caller's copy
@@ -145,7 +153,7 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
   }
   if (w.is_f32()) return matmul_nt(y, x, reinterpret_cast<const float*>(w.data), T, K, N, accumulate);
   if (T < kLinearGemmRows && !w.nf4 && vec_dot_supported(w.type)) return linear_vec_dot(y, x, w, T, accumulate);
-  if (precision == Precision::kQ8 && (w.q4_0x16 || (T < kQ8RowKernelMaxRows && !w.nf4 && vnni_matvec_available(w.type)))) {
+  if (on_vnni_kernels(w, T, precision)) {
     const LinearOut out{y, &w};
     return vnni_job({&out, 1}, quantized_activations(x, T, K), accumulate);
   }
@@ -161,18 +169,14 @@ void linear(float* y, const float* x, const WeightMatrix& w, int64_t T, bool acc
 }
 
 void linear_multi(std::initializer_list<LinearOut> outs, const float* x, int64_t T, Precision precision) {
-  // Decoding or a short generation prompt (every weight on the VNNI path) or a generation prompt (every weight
-  // repacked Q4_0): one job.
-  const bool q8 = precision == Precision::kQ8;
-  bool decode = T > 0 && (T < kLinearGemmRows || (q8 && T < kQ8RowKernelMaxRows)), prompt = T > 0 && q8;
+  // Every weight on the integer kernels (decoding, generation prompts): one job, one activation quantisation.
+  bool fused = T > 0;
   int64_t K = -1;
   for (const LinearOut& o : outs) {
-    const bool same_k = K < 0 || K == o.w->cols;
-    decode = decode && same_k && !o.w->nf4 && (vnni_matvec_available(o.w->type) || o.w->q4_0x16);
-    prompt = prompt && same_k && o.w->q4_0x16;
+    fused = fused && (K < 0 || K == o.w->cols) && on_vnni_kernels(*o.w, T, precision);
     K = o.w->cols;
   }
-  if (!decode && !prompt) {
+  if (!fused) {
     for (const LinearOut& o : outs) linear(o.y, x, *o.w, T, false, precision);
     return;
   }
