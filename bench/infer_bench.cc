@@ -3,6 +3,7 @@
 // a STREAM-like copy bandwidth, a read bandwidth, and decode as a fraction of the read limit (weight bytes read
 // per token).
 //   infer_bench MODEL [--prompt 512] [--decode 128] [--reps 2] [--quant q8_0|q4_0] [--inference-layout 0|1]
+//               [--context N]   (decode after an N-token prompt, N <= --prompt; default: after 1 token)
 // SCITUNE_PROFILE=1: decode time split between the layers and the LM head (stderr).
 #include <algorithm>
 #include <atomic>
@@ -66,10 +67,10 @@ int32_t argmax(const std::vector<float>& v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: infer_bench MODEL [--prompt N] [--decode N] [--reps N] [--quant TYPE] [--inference-layout 0|1]\n");
+    std::fprintf(stderr, "usage: infer_bench MODEL [--prompt N] [--decode N] [--reps N] [--quant TYPE] [--inference-layout 0|1] [--context N]\n");
     return 1;
   }
-  int64_t n_prompt = 512, n_decode = 128, reps = 2;
+  int64_t n_prompt = 512, n_decode = 128, reps = 2, context = 0;
   LoadOptions opts;
   opts.inference_layout = true;  // as generate/chat load
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -77,8 +78,13 @@ int main(int argc, char** argv) {
     if (k == "--prompt") n_prompt = std::atoll(argv[i + 1]);
     else if (k == "--decode") n_decode = std::atoll(argv[i + 1]);
     else if (k == "--reps") reps = std::atoll(argv[i + 1]);
+    else if (k == "--context") context = std::atoll(argv[i + 1]);
     else if (k == "--quant") apply_quant_on_load(opts, argv[i + 1], "--quant");
     else if (k == "--inference-layout") opts.inference_layout = std::atoi(argv[i + 1]) != 0;
+  }
+  if (context < 0 || context > n_prompt) {
+    std::fprintf(stderr, "--context must be in [0, --prompt]\n");
+    return 1;
   }
   try {
     LoadedGemma3 m = load_model(argv[1], opts);
@@ -93,7 +99,8 @@ int main(int argc, char** argv) {
       net.forward_cached(prompt, cache);
       pp = std::max(pp, n_prompt / seconds_since(t0));
 
-      KvCache dc = net.new_cache(n_decode + 1);
+      KvCache dc = net.new_cache(context + n_decode + 1);
+      if (context > 0) net.forward_cached(std::span(prompt).first(static_cast<size_t>(context)), dc);
       std::vector<float> logits(static_cast<size_t>(V));
       int32_t id = 2;
       t0 = Clock::now();

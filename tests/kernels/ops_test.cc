@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/blas_threads.h"
@@ -131,6 +132,34 @@ TEST(Ops, CachedAttentionOverARingMatchesReference) {
     std::vector<float> want(ref.begin() + pos0 * H * D, ref.end());
     EXPECT_LT(rel_err(out, want), 1e-5) << "window " << window;
   }
+}
+
+// Decoding (fewer than kAttentionGemmRows queries): the key range split over tasks per kv group and merged, with
+// grouped heads, windows on a ring, softcap, and ranges shorter and longer than a split.
+TEST(Ops, CachedDecodeAttentionSplitsKeysAndMergesExactly) {
+  for (auto [H, G] : {std::pair{8, 2}, std::pair{4, 1}})
+    for (int T : {3, 70, 700})
+      for (int n : {1, 3})
+        for (int window : {0, 100})
+          for (float softcap : {0.0f, 30.0f}) {
+            const int D = 32, pos0 = T - n;
+            auto q = randn(T * H * D, 21), k = randn(T * G * D, 22), v = randn(T * G * D, 23);
+            std::vector<float> ref(T * H * D);
+            ops::ref::attention(ref.data(), nullptr, q.data(), k.data(), v.data(), T, H, G, D, 0.3f, window, T, softcap);
+            const int cap = window ? std::min(T, window + n - 1) : T;
+            std::vector<float> kc(cap * G * D, NAN), vc(cap * G * D, NAN);
+            for (int p = T - cap; p < T; ++p)
+              for (int i = 0; i < G * D; ++i) {
+                kc[(p % cap) * G * D + i] = k[p * G * D + i];
+                vc[(p % cap) * G * D + i] = v[p * G * D + i];
+              }
+            std::vector<float> out(n * H * D);
+            ops::attention_cached(out.data(), q.data() + pos0 * H * D, kc.data(), vc.data(), cap, pos0, n, H, G, D,
+                                  0.3f, window, softcap);
+            std::vector<float> want(ref.begin() + pos0 * H * D, ref.end());
+            ASSERT_LT(rel_err(out, want), 1e-5)
+                << "H " << H << " G " << G << " T " << T << " n " << n << " window " << window << " softcap " << softcap;
+          }
 }
 
 }  // namespace

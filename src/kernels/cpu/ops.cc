@@ -215,6 +215,82 @@ void attention(float* out, float* probs, const float* q, const float* k, const f
   });
 }
 
+namespace {
+
+// Decoding attention (a few queries against the cache), split for the threads the way flash-decoding does: a task
+// is (query, kv group, range of keys), and runs every query head of its group, so each cached key and value row is
+// read once per group instead of once per head (the 1B has one kv head for four query heads). Each task keeps, per
+// head, its range's max score, sum of exponentials and unnormalised output; the ranges are then merged exactly.
+void decode_attention(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t cap,
+                      int64_t pos0, int64_t n, int64_t H, int64_t G, int64_t D, float scale, int64_t window,
+                      float cap_logits) {
+  const int64_t group = H / G, threads = ThreadPool::global().size();
+  auto first_key = [&](int64_t p) { return window > 0 ? std::max<int64_t>(0, p - window + 1) : 0; };
+  const int64_t longest = pos0 + n - first_key(pos0 + n - 1);
+  constexpr int64_t kMinKeysPerSplit = 16;  // below this a split costs more in merging than it saves
+  const int64_t splits = std::clamp<int64_t>((threads + n * G - 1) / (n * G), 1,
+                                             std::max<int64_t>(1, longest / kMinKeysPerSplit));
+  struct Partial {  // per (task, head): max score, sum of exp(score - max), output before normalising
+    float max, sum;
+  };
+  const int64_t tasks = n * G * splits;
+  thread_local std::vector<Partial> parts_tls;
+  thread_local std::vector<float> outs_tls;
+  std::vector<Partial>& parts = parts_tls;
+  std::vector<float>& outs = outs_tls;
+  parts.assign(static_cast<size_t>(tasks * group), {});
+  outs.assign(static_cast<size_t>(tasks * group * D), 0.0f);
+  ThreadPool::global().parallel_for(tasks, [&](int64_t b, int64_t e) {
+    std::vector<float> sc;
+    for (int64_t task = b; task < e; ++task) {
+      const int64_t i = task / (G * splits), g = task / splits % G, part = task % splits, p = pos0 + i;
+      const int64_t lo = first_key(p), keys = p - lo + 1;
+      const int64_t k0 = lo + keys * part / splits, k1 = lo + keys * (part + 1) / splits;
+      sc.resize(static_cast<size_t>(std::max<int64_t>(0, k1 - k0) * group));
+      for (int64_t j = k0; j < k1; ++j) {  // scores of every head of the group against key j
+        const float* kr = k_cache + ((j % cap) * G + g) * D;
+        for (int64_t hh = 0; hh < group; ++hh) {
+          float d = dot_f32(q + (i * H + g * group + hh) * D, kr, D) * scale;
+          if (cap_logits > 0) d = cap_logits * std::tanh(d / cap_logits);
+          sc[(j - k0) * group + hh] = d;
+        }
+      }
+      Partial* pt = parts.data() + task * group;
+      float* ot = outs.data() + task * group * D;
+      for (int64_t hh = 0; hh < group; ++hh) {
+        float mx = -std::numeric_limits<float>::infinity(), sum = 0;
+        for (int64_t j = k0; j < k1; ++j) mx = std::max(mx, sc[(j - k0) * group + hh]);
+        for (int64_t j = k0; j < k1; ++j) sum += (sc[(j - k0) * group + hh] = std::exp(sc[(j - k0) * group + hh] - mx));
+        pt[hh] = {mx, sum};
+      }
+      for (int64_t j = k0; j < k1; ++j) {  // value row j once for the group
+        const float* vr = v_cache + ((j % cap) * G + g) * D;
+        for (int64_t hh = 0; hh < group; ++hh) axpy(ot + hh * D, sc[(j - k0) * group + hh], vr, D);
+      }
+    }
+  });
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t g = h / group, hh = h % group, t0 = (i * G + g) * splits;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t s = 0; s < splits; ++s) mx = std::max(mx, parts[(t0 + s) * group + hh].max);
+      float* o = out + (i * H + h) * D;
+      std::fill(o, o + D, 0.0f);
+      float total = 0;
+      for (int64_t s = 0; s < splits; ++s) {
+        const Partial& pt = parts[(t0 + s) * group + hh];
+        if (pt.sum == 0) continue;  // an empty range (fewer keys than splits)
+        const float w = std::exp(pt.max - mx);
+        total += w * pt.sum;
+        axpy(o, w, outs.data() + ((t0 + s) * group + hh) * D, D);
+      }
+      const float inv = 1.0f / total;
+      for (int64_t d = 0; d < D; ++d) o[d] *= inv;
+    }
+}
+
+}  // namespace
+
 void attention_cached(float* out, const float* q, const float* k_cache, const float* v_cache, int64_t cap,
                       int64_t pos0, int64_t n, int64_t H, int64_t G, int64_t D, float scale, int64_t window,
                       float cap_logits) {
@@ -226,28 +302,7 @@ void attention_cached(float* out, const float* q, const float* k_cache, const fl
     return attention_gemm(out, H * D, q, H * D, k_cache, v_cache, G * D, kpos.data(), L, n, pos0, n, H, G,
                           D, scale, window, cap_logits);
   }
-  const int64_t group = H / G;
-  ThreadPool::global().parallel_for(H * n, [&](int64_t b, int64_t e) {
-    std::vector<float> s;
-    for (int64_t task = b; task < e; ++task) {
-      const int64_t h = task / n, i = task % n, g = h / group, p = pos0 + i;
-      const int64_t lo = window > 0 ? std::max<int64_t>(0, p - window + 1) : 0;
-      float* o = out + (i * H + h) * D;
-      std::fill(o, o + D, 0.0f);
-      s.resize(static_cast<size_t>(p - lo + 1));
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = lo; j <= p; ++j) {
-        float d = dot_f32(q + (i * H + h) * D, k_cache + ((j % cap) * G + g) * D, D) * scale;
-        if (cap_logits > 0) d = cap_logits * std::tanh(d / cap_logits);
-        s[j - lo] = d;
-        mx = std::max(mx, d);
-      }
-      float sum = 0;
-      for (auto& x : s) sum += (x = std::exp(x - mx));
-      const float inv = 1.0f / sum;
-      for (int64_t j = lo; j <= p; ++j) axpy(o, s[j - lo] * inv, v_cache + ((j % cap) * G + g) * D, D);
-    }
-  });
+  decode_attention(out, q, k_cache, v_cache, cap, pos0, n, H, G, D, scale, window, cap_logits);
 }
 
 }  // namespace scitune::ops
