@@ -111,27 +111,31 @@ TEST(Ops, AttentionMatchesReferenceWithWindowPaddingGqaAndSoftcap) {
   }
 }
 
-TEST(Ops, CachedAttentionOverARingMatchesReference) {
-  const int T = 20, H = 4, G = 2, D = 16, n = 4, pos0 = T - n;
-  auto q = randn(T * H * D, 11), k = randn(T * G * D, 12), v = randn(T * G * D, 13);
-  const float scale = 0.25f;
-  for (int window : {0, 5}) {
-    std::vector<float> ref(T * H * D);
-    ops::ref::attention(ref.data(), nullptr, q.data(), k.data(), v.data(), T, H, G, D, scale, window, T, 0.0f);
-    // Global: every position kept (cap T). Sliding: a ring of window + n - 1 holding the last positions only.
-    const int cap = window ? window + n - 1 : T;
-    std::vector<float> kc(cap * G * D, NAN), vc(cap * G * D, NAN);
-    for (int p = T - cap; p < T; ++p)
-      for (int i = 0; i < G * D; ++i) {
-        kc[(p % cap) * G * D + i] = k[p * G * D + i];
-        vc[(p % cap) * G * D + i] = v[p * G * D + i];
-      }
-    std::vector<float> out(n * H * D);
-    ops::attention_cached(out.data(), q.data() + pos0 * H * D, kc.data(), vc.data(), cap, pos0, n, H, G, D, scale,
-                          window, 0.0f);
-    std::vector<float> want(ref.begin() + pos0 * H * D, ref.end());
-    EXPECT_LT(rel_err(out, want), 1e-5) << "window " << window;
-  }
+// attention_cached for the last n of T positions, keys and values in a cache of `cap` slots (a ring holding only the
+// last positions when windowed), against the reference attention over the whole sequence: relative error.
+double cached_attention_error(int T, int H, int G, int D, int n, int window, float softcap, float scale, int seed) {
+  const int pos0 = T - n;
+  auto q = randn(T * H * D, seed), k = randn(T * G * D, seed + 1), v = randn(T * G * D, seed + 2);
+  std::vector<float> ref(T * H * D);
+  ops::ref::attention(ref.data(), nullptr, q.data(), k.data(), v.data(), T, H, G, D, scale, window, T, softcap);
+  // Global: every position kept (cap T). Sliding: a ring of window + n - 1 holding the last positions only.
+  const int cap = window ? std::min(T, window + n - 1) : T;
+  std::vector<float> kc(cap * G * D, NAN), vc(cap * G * D, NAN);
+  for (int p = T - cap; p < T; ++p)
+    for (int i = 0; i < G * D; ++i) {
+      kc[(p % cap) * G * D + i] = k[p * G * D + i];
+      vc[(p % cap) * G * D + i] = v[p * G * D + i];
+    }
+  std::vector<float> out(n * H * D);
+  ops::attention_cached(out.data(), q.data() + pos0 * H * D, kc.data(), vc.data(), cap, pos0, n, H, G, D, scale,
+                        window, softcap);
+  return rel_err(out, std::vector<float>(ref.begin() + pos0 * H * D, ref.end()));
+}
+
+TEST(Ops, CachedAttentionOverARingMatchesReference) {  // a prompt chunk (the GEMM path)
+  for (int window : {0, 5})
+    EXPECT_LT(cached_attention_error(20, 4, 2, 16, ops::kAttentionGemmRows, window, 0.0f, 0.25f, 11), 1e-5)
+        << "window " << window;
 }
 
 // Decoding (fewer than kAttentionGemmRows queries): the key range split over tasks per kv group and merged, with
@@ -141,25 +145,9 @@ TEST(Ops, CachedDecodeAttentionSplitsKeysAndMergesExactly) {
     for (int T : {3, 70, 700})
       for (int n : {1, 3})
         for (int window : {0, 100})
-          for (float softcap : {0.0f, 30.0f}) {
-            const int D = 32, pos0 = T - n;
-            auto q = randn(T * H * D, 21), k = randn(T * G * D, 22), v = randn(T * G * D, 23);
-            std::vector<float> ref(T * H * D);
-            ops::ref::attention(ref.data(), nullptr, q.data(), k.data(), v.data(), T, H, G, D, 0.3f, window, T, softcap);
-            const int cap = window ? std::min(T, window + n - 1) : T;
-            std::vector<float> kc(cap * G * D, NAN), vc(cap * G * D, NAN);
-            for (int p = T - cap; p < T; ++p)
-              for (int i = 0; i < G * D; ++i) {
-                kc[(p % cap) * G * D + i] = k[p * G * D + i];
-                vc[(p % cap) * G * D + i] = v[p * G * D + i];
-              }
-            std::vector<float> out(n * H * D);
-            ops::attention_cached(out.data(), q.data() + pos0 * H * D, kc.data(), vc.data(), cap, pos0, n, H, G, D,
-                                  0.3f, window, softcap);
-            std::vector<float> want(ref.begin() + pos0 * H * D, ref.end());
-            ASSERT_LT(rel_err(out, want), 1e-5)
+          for (float softcap : {0.0f, 30.0f})
+            ASSERT_LT(cached_attention_error(T, H, G, 32, n, window, softcap, 0.3f, 21), 1e-5)
                 << "H " << H << " G " << G << " T " << T << " n " << n << " window " << window << " softcap " << softcap;
-          }
 }
 
 }  // namespace
