@@ -14,12 +14,7 @@ namespace scitune::ops {
 using quant::BlockQ4_0;
 using quant::kQK;
 
-bool q4_0x16_available() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                         __builtin_cpu_supports("fma");
-  return ok;
-}
+bool q4_0x16_available() { return vnni_matvec_available(GgmlType::Q4_0); }  // the same CPU features
 
 bool q4_0x16_fits(int64_t rows, int64_t cols) { return rows > 0 && rows % kQ4x16Rows == 0 && cols % kQK == 0; }
 
