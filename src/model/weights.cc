@@ -207,6 +207,11 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
   // quantises Linear layers).
   const bool keep_stored = !options.dequantize && !options.quant;
   if (keep_stored) m.gguf = file;
+  // The inference layout's copies cannot be paged out as the mapped file can: a model that would fill most of the
+  // memory stays mapped.
+  uint64_t file_bytes = 0;
+  for (const GgufTensorInfo& t : file->tensors()) file_bytes += t.data.size();
+  const bool layout = options.inference_layout && anonymous_copies_fit(file_bytes, available_memory_bytes());
   load_all(m, [&](const TensorDesc& d) {
     if (d.role == TensorRole::kLmHead)
       fail(file->source_name() + ": separate output.weight is not supported for Gemma 3");
@@ -223,7 +228,7 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
     if (in_place) {
       Loaded out;
       out.matrix = {t.type, t.data.data(), d.shape[0], d.shape[1]};
-      if (options.inference_layout) {
+      if (layout) {
         lay_out_for_inference(m, out.matrix, /*copy_others=*/true);
         // Read again (from the page cache) only by the exact paths and a Q4_0 embedding's row lookups.
         file->drop_resident_pages(t.data);

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <fstream>
 #include <new>
+#include <string>
 #include <utility>
 
 namespace scitune {
@@ -51,6 +53,18 @@ void HugePageBuffer::release() {
   data_ = nullptr;
   size_ = map_bytes_ = 0;
 }
+
+uint64_t available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
+bool anonymous_copies_fit(uint64_t bytes, uint64_t available) { return available == 0 || bytes <= available / 4 * 3; }
 
 uint8_t* HugePageArena::allocate(size_t bytes) {
   if (bytes > kChunkBytes / 2) return buffers_.emplace_back(bytes).data();

@@ -30,6 +30,12 @@ class HugePageBuffer {
   size_t size_ = 0;
 };
 
+// MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read.
+uint64_t available_memory_bytes();
+// Whether `bytes` of copies in anonymous memory (which, without swap, the kernel cannot page out as it can a mapped
+// file's pages) leave room: at most 3/4 of `available`; true when available is unknown (0).
+bool anonymous_copies_fit(uint64_t bytes, uint64_t available);
+
 // Many allocations out of shared huge-page chunks: a huge page is resident whole once touched, so a buffer of its
 // own per 166 KB matrix would waste most of 2 MiB each (~300 MB for a 1B model). Requests over half a chunk get
 // a buffer of their own. Memory lives as long as the arena; nothing is freed one by one.

@@ -47,5 +47,12 @@ TEST(HugePageArena, SharesChunksAndKeepsEveryAllocation) {
   }
 }
 
+TEST(HugePageBuffer, AnonymousCopiesFitInThreeQuartersOfTheAvailableMemory) {
+  EXPECT_TRUE(anonymous_copies_fit(750, 1000));
+  EXPECT_FALSE(anonymous_copies_fit(751, 1000));
+  EXPECT_TRUE(anonymous_copies_fit(uint64_t{1} << 40, 0));  // unknown: copy
+  EXPECT_GT(available_memory_bytes(), 0u);                 // Linux has /proc/meminfo
+}
+
 }  // namespace
 }  // namespace scitune
