@@ -209,9 +209,11 @@ LoadedGemma3 load_gemma3(std::shared_ptr<const GgufFile> file, const LoadOptions
   if (keep_stored) m.gguf = file;
   // The inference layout's copies cannot be paged out as the mapped file can: a model that would fill most of the
   // memory stays mapped.
-  uint64_t file_bytes = 0;
-  for (const GgufTensorInfo& t : file->tensors()) file_bytes += t.data.size();
-  const bool layout = options.inference_layout && anonymous_copies_fit(file_bytes, available_memory_bytes());
+  const bool layout = options.inference_layout && [&] {
+    uint64_t file_bytes = 0;
+    for (const GgufTensorInfo& t : file->tensors()) file_bytes += t.data.size();
+    return anonymous_copies_fit(file_bytes, available_memory_bytes());
+  }();
   load_all(m, [&](const TensorDesc& d) {
     if (d.role == TensorRole::kLmHead)
       fail(file->source_name() + ": separate output.weight is not supported for Gemma 3");

@@ -62,8 +62,6 @@ void ActivationQ8::quantize(const float* x, int64_t n_rows, int64_t n_cols) {
 
 namespace {
 
-#define SCITUNE_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
-
 // Exact int32 dot of 32 unsigned weight bytes (0..255) with 32 signed activations: 8 partial lanes.
 SCITUNE_VNNI inline __m256i dot_u8_s8(__m256i w, __m256i a) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a); }
 

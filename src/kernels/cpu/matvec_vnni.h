@@ -8,6 +8,9 @@
 
 #include "kernels/cpu/linear.h"
 
+// The target the AVX-512 VNNI kernels are compiled for (chosen at run time by vnni_matvec_available).
+#define SCITUNE_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
+
 namespace scitune::ops {
 
 // Activation rows quantised to Q8_0 and unpacked for the kernel: int8 values, block scales, block sums.

@@ -277,9 +277,8 @@ void decode_attention(float* out, const float* q, const float* k_cache, const fl
       float* o = out + (i * H + h) * D;
       std::fill(o, o + D, 0.0f);
       float total = 0;
-      for (int64_t s = 0; s < splits; ++s) {
+      for (int64_t s = 0; s < splits; ++s) {  // no range is empty: splits <= keys / kMinKeysPerSplit
         const Partial& pt = parts[(t0 + s) * group + hh];
-        if (pt.sum == 0) continue;  // an empty range (fewer keys than splits)
         const float w = std::exp(pt.max - mx);
         total += w * pt.sum;
         axpy(o, w, outs.data() + ((t0 + s) * group + hh) * D, D);

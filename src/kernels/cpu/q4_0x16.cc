@@ -52,8 +52,6 @@ void unpack_q4_0x16(uint8_t* q4_0_rows, const uint8_t* packed, int64_t rows, int
 
 namespace {
 
-#define SCITUNE_VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
-
 inline int32_t load_i32(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -64,7 +62,7 @@ inline int32_t load_i32(const int8_t* p) {
 // unpacked once into 8 registers and reused by every activation row; each activation row's block sum starts at
 // -8·sum(a) (Q4_0's value = nibble - 8) and gets 8 vpdpbusd; then one scale multiply-add per block in fp32.
 template <int kT>
-SCITUNE_VNNI512 void group_tile(float* y, int64_t ldy, const ActivationQ8& a, int64_t t0, const uint8_t* group,
+SCITUNE_VNNI void group_tile(float* y, int64_t ldy, const ActivationQ8& a, int64_t t0, const uint8_t* group,
                                 int64_t nb, bool accumulate) {
   const int64_t K = a.cols;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
